@@ -1,0 +1,1 @@
+"""Qt-free values: query specs, filters, datastack descriptions, results, errors."""

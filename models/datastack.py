@@ -1,0 +1,70 @@
+"""What a data source says about a datastack, its versions and tables."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    kind: str  # models.filters kinds: int, float, string, bool, position, time
+    dtype: str = ""  # storage type as the source reports it (int64, list<int64>[3], ...)
+    units: str = ""  # for positions: "vx" (at the table's voxel resolution) or "nm"
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    description: str = ""
+    schema: str = ""  # CAVE schema type, e.g. synapse, cell_type_local
+    kind: str = "table"  # "table" or "view"
+    columns: tuple[ColumnInfo, ...] = ()
+    row_count: int | None = None
+    voxel_resolution: tuple[float, float, float] = (4.0, 4.0, 40.0)
+    reference_table: str = ""
+    notice_text: str = ""
+    provenance: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {c.name: c.kind for c in self.columns}
+
+    def column(self, name: str) -> ColumnInfo | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def position_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "position"]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    timestamp: datetime | None = None
+    expires: datetime | None = None
+    description: str = ""
+
+    def label(self) -> str:
+        when = f" · {self.timestamp:%Y-%m-%d}" if self.timestamp else ""
+        return f"v{self.version}{when}"
+
+
+@dataclass(frozen=True)
+class DatastackInfo:
+    """A datastack as a manifest (local) or the CAVE info service describes it."""
+
+    name: str
+    description: str = ""
+    voxel_resolution: tuple[float, float, float] = (4.0, 4.0, 40.0)
+    image_source: str = ""
+    segmentation_source: str = ""
+    synapse_table: str = ""
+    soma_table: str = ""
+    cell_type_tables: tuple[str, ...] = ()
+    proofreading_table: str = ""
+    viewer_site: str = ""
+    credits: str = ""
+    transform: dict = field(default_factory=dict, compare=False, hash=False)
+    extra: dict = field(default_factory=dict, compare=False, hash=False)

@@ -1,0 +1,1 @@
+"""Qt-free work: data sources (local, CAVE), export, connectivity, links, tokens."""
