@@ -47,7 +47,10 @@ class VersionInfo:
     description: str = ""
 
     def label(self) -> str:
-        when = f" · {self.timestamp:%Y-%m-%d}" if self.timestamp else ""
+        when = f" · {self.timestamp:%Y-%m-%d %H:%M}" if self.timestamp else ""
+        if self.version == 0 and self.description:
+            # e.g. the sample's bucket of rows whose version their source does not state
+            return f"v0 ({self.description.split(':')[0]})"
         return f"v{self.version}{when}"
 
 

@@ -165,7 +165,8 @@ class QueryResult:
         elif self.truncated:
             text = f"showing {n:,} rows: the server's row limit was hit, more rows match"
         elif self.spec.limit is not None and n == self.spec.limit:
-            text = f"{n:,} rows (limit reached)"
+            of = f" of {self.total_rows:,}" if self.total_rows is not None else ""
+            text = f"{n:,}{of} rows (limit {self.spec.limit:,})"
         else:
             text = f"{n:,} rows"
         return f"{text} in {self.elapsed_s:.2f} s"

@@ -1,0 +1,1 @@
+"""Bundled resources (sample datastacks, icons, styles), read with importlib.resources."""
