@@ -1,0 +1,84 @@
+"""The query builder edits a QuerySpec and flags bad input at the field."""
+from models.filters import Op
+from ui.query_builder_panel import QueryBuilderPanel
+
+
+def _panel(qtbot, sample_source, table="synapses"):
+    p = QueryBuilderPanel()
+    qtbot.addWidget(p)
+    p.set_table(sample_source.table_info("pinky100_sample", table))
+    return p
+
+
+def test_filters_and_columns_make_a_spec(qtbot, sample_source):
+    p = _panel(qtbot, sample_source)
+    p.add_filter("size").set_values("size", Op.GE, "300")
+    p.add_filter("pre_pt_root_id").set_values("pre_pt_root_id", Op.IN, "648518346349539437\n648518346349537978")
+    p.add_filter("ctr_pt_position").set_values("ctr_pt_position", Op.WITHIN, "0,0,0,400000,400000,80000", "nm")
+    p.all_columns.setChecked(False)
+    for i in range(p.columns_list.count()):
+        item = p.columns_list.item(i)
+        if item.data(256) not in ("id", "size"):
+            item.setCheckState(p.columns_list.item(0).checkState().Unchecked)
+    p.limit_spin.setValue(50)
+    spec = p.spec("pinky100_sample", 185)
+    assert spec.columns == ("id", "size") and spec.limit == 50
+    ops = {f.column: f for f in spec.filters}
+    assert ops["size"].value == 300
+    assert ops["pre_pt_root_id"].value == (648518346349539437, 648518346349537978)
+    assert ops["ctr_pt_position"].units == "nm"
+    with qtbot.waitSignal(p.runRequested) as blocker:
+        p.run_button.click()
+    assert blocker.args[0].table == "synapses"
+
+
+def test_bad_value_is_flagged_and_blocks_run(qtbot, sample_source):
+    p = _panel(qtbot, sample_source)
+    row = p.add_filter("pre_pt_root_id")
+    row.set_values("pre_pt_root_id", Op.EQ, "not-an-id")
+    assert "not a whole number" in row.error_label.text()
+    assert not row.error_label.isHidden()
+    assert not p.run_button.isEnabled()
+    row.value_edit.setText("648518346349539437")
+    assert row.error_label.isHidden() and p.run_button.isEnabled()
+    box = p.add_filter("ctr_pt_position")
+    box.set_values("ctr_pt_position", Op.WITHIN, "1,2,3,1,5,6")
+    assert "empty" in box.error_label.text()
+    box.value_edit.setText("1,2,3")
+    assert "6 numbers" in box.error_label.text()
+
+
+def test_empty_value_and_no_columns_give_messages(qtbot, sample_source):
+    p = _panel(qtbot, sample_source)
+    p.add_filter("size")
+    with qtbot.waitSignal(p.message) as blocker:
+        p.run_button.click()
+    assert "has no value" in blocker.args[0]
+    p.rows[0].removeRequested.emit(p.rows[0])
+    p.all_columns.setChecked(False)
+    for i in range(p.columns_list.count()):
+        p.columns_list.item(i).setCheckState(p.columns_list.item(i).checkState().Unchecked)
+    with qtbot.waitSignal(p.message) as blocker:
+        p.run_button.click()
+    assert "at least one column" in blocker.args[0]
+
+
+def test_filters_survive_a_table_switch_when_the_column_exists(qtbot, sample_source):
+    p = _panel(qtbot, sample_source)
+    p.add_filter("pre_pt_root_id").set_values("pre_pt_root_id", Op.EQ, "5")
+    p.add_filter("size").set_values("size", Op.GT, "5")
+    p.set_table(sample_source.table_info("pinky100_sample", "synapse_pairs_micronsbinder"))
+    assert [r.column_combo.currentText() for r in p.rows] == ["pre_pt_root_id"]
+    assert p.rows[0].value_edit.text() == "5"
+
+
+def test_ops_follow_the_column_kind(qtbot, sample_source):
+    p = _panel(qtbot, sample_source, "soma_valence")
+    row = p.add_filter("cell_type")
+    ops = [row.op_combo.itemData(i) for i in range(row.op_combo.count())]
+    assert Op.REGEX in ops and Op.GT not in ops
+    row.column_combo.setCurrentText("pt_position")
+    assert [row.op_combo.itemData(i) for i in range(row.op_combo.count())] == [Op.WITHIN]
+    assert not row.units_combo.isHidden()
+    row.column_combo.setCurrentText("cell_type")
+    assert row.units_combo.isHidden()

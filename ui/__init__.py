@@ -1,0 +1,1 @@
+"""PySide6 + pyqtgraph: windows, panels, Qt item models, workers, dialogs."""

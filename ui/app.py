@@ -1,0 +1,28 @@
+"""Start the Qt application around the services that main.py built."""
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+
+def make_settings() -> QSettings:
+    return QSettings("Cavern", "Cavern")
+
+
+def run_gui(source, datastack: str | None = None, app_version: str = "",
+            quit_after_ms: int = 0) -> int:
+    from ui.main_window import MainWindow, app_icon
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Cavern")
+    app.setOrganizationName("Cavern")
+    app.setApplicationVersion(app_version)
+    app.setWindowIcon(app_icon())
+    window = MainWindow(source, make_settings(), datastack, app_version)
+    window.show()
+    if quit_after_ms:
+        # Smoke tests of the frozen app: start, show the sample, quit cleanly.
+        from PySide6.QtCore import QTimer
+        QTimer.singleShot(quit_after_ms, window.close)
+    return app.exec()

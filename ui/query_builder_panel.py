@@ -1,0 +1,285 @@
+"""The query builder: columns, filters and a limit for the selected table.
+
+It edits a QuerySpec. Every filter row is checked as the user types (models.filters);
+a bad value marks its field red with the reason and the Run button waits.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton,
+                               QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from models.datastack import TableInfo
+from models.errors import InvalidInputError
+from models.filters import OPS_FOR_KIND, STRING, Filter, Op, build_filter
+from models.query_spec import QuerySpec
+
+BAD_STYLE = "QLineEdit { border: 1px solid #c0392b; background: #fdecea; }"
+PLACEHOLDER = {Op.IN: "ids or values, comma/space separated", Op.NOT_IN: "values to exclude",
+               Op.BETWEEN: "low, high", Op.WITHIN: "x0, y0, z0, x1, y1, z1",
+               Op.REGEX: "regular expression, e.g. ^23P"}
+
+
+class FilterRow(QWidget):
+    changed = Signal()
+    removeRequested = Signal(object)
+
+    def __init__(self, table: TableInfo, column: str = "", parent=None):
+        super().__init__(parent)
+        self.table = table
+        self.column_combo = QComboBox()
+        self.column_combo.addItems([c.name for c in table.columns])
+        self.op_combo = QComboBox()
+        self.value_edit = QLineEdit()
+        self.units_combo = QComboBox()
+        self.units_combo.addItems(["vx", "nm"])
+        self.units_combo.setToolTip("Box corners in voxels of the table's resolution, or in nm")
+        self.remove_button = QToolButton(text="✕", toolTip="Remove this filter")
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #c0392b;")
+        self.error_label.setWordWrap(True)
+        self.error_label.setVisible(False)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.column_combo, 3)
+        row.addWidget(self.op_combo, 2)
+        row.addWidget(self.value_edit, 4)
+        row.addWidget(self.units_combo)
+        row.addWidget(self.remove_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 2)
+        lay.setSpacing(1)
+        lay.addLayout(row)
+        lay.addWidget(self.error_label)
+        self.column_combo.currentTextChanged.connect(self._column_changed)
+        self.op_combo.currentIndexChanged.connect(self._op_changed)
+        self.value_edit.textChanged.connect(self._validate)
+        self.units_combo.currentIndexChanged.connect(self._validate)
+        self.remove_button.clicked.connect(lambda: self.removeRequested.emit(self))
+        if column:
+            self.column_combo.setCurrentText(column)
+        self._column_changed(self.column_combo.currentText())
+
+    def kind(self) -> str:
+        col = self.table.column(self.column_combo.currentText())
+        return col.kind if col else STRING
+
+    def op(self) -> Op:
+        data = self.op_combo.currentData()  # Qt hands a str-Enum back as a plain str
+        return Op(data) if data is not None else Op.EQ
+
+    def _column_changed(self, _name: str) -> None:
+        self.op_combo.blockSignals(True)
+        self.op_combo.clear()
+        for op in OPS_FOR_KIND.get(self.kind(), OPS_FOR_KIND[STRING]):
+            self.op_combo.addItem(op.label, op)
+        self.op_combo.blockSignals(False)
+        self._op_changed()
+
+    def _op_changed(self) -> None:
+        op = self.op()
+        self.units_combo.setVisible(op is Op.WITHIN)
+        self.value_edit.setPlaceholderText(PLACEHOLDER.get(op, "value"))
+        self._validate()
+
+    def set_values(self, column: str, op: Op, text: str, units: str = "vx") -> None:
+        self.column_combo.setCurrentText(column)
+        idx = self.op_combo.findData(op)
+        if idx >= 0:
+            self.op_combo.setCurrentIndex(idx)
+        self.units_combo.setCurrentText(units)
+        self.value_edit.setText(text)
+
+    def filter(self) -> Filter:
+        """The filter this row describes; raises InvalidInputError if it is not valid."""
+        return build_filter(self.column_combo.currentText(), self.op(), self.value_edit.text(),
+                            self.kind(), self.units_combo.currentText())
+
+    def _validate(self) -> None:
+        error = ""
+        if self.value_edit.text().strip():
+            try:
+                self.filter()
+            except InvalidInputError as exc:
+                error = str(exc)
+        self.value_edit.setStyleSheet(BAD_STYLE if error else "")
+        self.value_edit.setToolTip(error)
+        self.error_label.setText(error)
+        self.error_label.setVisible(bool(error))
+        self.changed.emit()
+
+
+class QueryBuilderPanel(QWidget):
+    runRequested = Signal(object)  # QuerySpec
+    cancelRequested = Signal()
+    copyCodeRequested = Signal(object)  # QuerySpec
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.table: TableInfo | None = None
+        self.rows: list[FilterRow] = []
+        self.title = QLabel("<i>Pick a table on the left.</i>")
+        self.title.setWordWrap(True)
+        self.columns_list = QListWidget()
+        self.columns_list.setMaximumHeight(150)
+        self.all_columns = QCheckBox("All columns", checked=True)
+        self.filters_box = QVBoxLayout()
+        self.filters_box.setSpacing(2)
+        self.add_filter_button = QPushButton("+ Add filter")
+        self.limit_spin = QSpinBox(minimum=0, maximum=100_000_000, singleStep=1000)
+        self.limit_spin.setSpecialValueText("no limit")
+        self.limit_spin.setGroupSeparatorShown(True)
+        self.run_button = QPushButton("Run query")
+        self.run_button.setDefault(True)
+        self.run_button.setToolTip("Run the query (Ctrl+Return)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.code_button = QPushButton("Copy as Python")
+        self.code_button.setToolTip("Copy the same query as caveclient code")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+        cols = QGroupBox("Columns")
+        cl = QVBoxLayout(cols)
+        cl.addWidget(self.all_columns)
+        cl.addWidget(self.columns_list)
+        filt = QGroupBox("Filters (all must match)")
+        fl = QVBoxLayout(filt)
+        inner = QWidget()
+        inner.setLayout(self.filters_box)
+        self.filters_box.addStretch(1)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        fl.addWidget(scroll)
+        fl.addWidget(self.add_filter_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        limit_row = QHBoxLayout()
+        limit_row.addWidget(QLabel("Row limit"))
+        limit_row.addWidget(self.limit_spin, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.code_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.title)
+        lay.addWidget(cols)
+        lay.addWidget(filt, 1)
+        lay.addLayout(limit_row)
+        lay.addLayout(buttons)
+        lay.addWidget(self.status)
+
+        self.all_columns.toggled.connect(self._all_toggled)
+        self.add_filter_button.clicked.connect(lambda: self.add_filter())
+        self.run_button.clicked.connect(self._run)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.code_button.clicked.connect(self._copy_code)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self._run)
+        self.set_table(None)
+
+    # ---- table ---------------------------------------------------------------
+    def set_table(self, table: TableInfo | None) -> None:
+        """Show a table's columns; keep filters whose column still exists."""
+        old = [(r.column_combo.currentText(), r.op(), r.value_edit.text(),
+                r.units_combo.currentText()) for r in self.rows]
+        for r in list(self.rows):
+            self._remove_row(r)
+        self.table = table
+        self.columns_list.clear()
+        enabled = table is not None and bool(table.columns)
+        for w in (self.add_filter_button, self.run_button, self.code_button, self.all_columns):
+            w.setEnabled(enabled)
+        if table is None:
+            self.title.setText("<i>Pick a table on the left.</i>")
+            return
+        self.title.setText(f"<b>{table.name}</b> · {len(table.columns)} columns")
+        for c in table.columns:
+            item = QListWidgetItem(f"{c.name}  ({c.kind})")
+            item.setData(Qt.ItemDataRole.UserRole, c.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.columns_list.addItem(item)
+        self.all_columns.setChecked(True)
+        self.columns_list.setEnabled(False)
+        for col, op, text, units in old:
+            if table.column(col) is not None:
+                self.add_filter(col).set_values(col, op, text, units)
+
+    def add_filter(self, column: str = "") -> FilterRow:
+        row = FilterRow(self.table, column)
+        row.removeRequested.connect(self._remove_row)
+        row.changed.connect(self._update_run_enabled)
+        self.filters_box.insertWidget(self.filters_box.count() - 1, row)
+        self.rows.append(row)
+        row.value_edit.setFocus()
+        return row
+
+    def _remove_row(self, row: FilterRow) -> None:
+        self.rows.remove(row)
+        row.setParent(None)
+        row.deleteLater()
+        self._update_run_enabled()
+
+    def _all_toggled(self, on: bool) -> None:
+        self.columns_list.setEnabled(not on)
+        if on:
+            for i in range(self.columns_list.count()):
+                self.columns_list.item(i).setCheckState(Qt.CheckState.Checked)
+
+    def _update_run_enabled(self) -> None:
+        bad = any(r.error_label.text() for r in self.rows)
+        self.run_button.setEnabled(self.table is not None and not bad and not self.cancel_button.isEnabled())
+
+    def set_busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        self.run_button.setText("Running…" if busy else "Run query")
+        self._update_run_enabled()
+
+    # ---- spec ------------------------------------------------------------------
+    def spec(self, datastack: str = "", version: int | None = None, timestamp=None) -> QuerySpec:
+        """The query the panel shows; InvalidInputError names the field at fault."""
+        if self.table is None:
+            raise InvalidInputError("Pick a table first.", field="table")
+        filters = []
+        for r in self.rows:
+            if not r.value_edit.text().strip():
+                raise InvalidInputError(
+                    f"The filter on '{r.column_combo.currentText()}' has no value.",
+                    field=r.column_combo.currentText(), hint="Type a value or remove it.")
+            filters.append(r.filter())
+        cols: tuple[str, ...] = ()
+        if not self.all_columns.isChecked():
+            cols = tuple(self.columns_list.item(i).data(Qt.ItemDataRole.UserRole)
+                         for i in range(self.columns_list.count())
+                         if self.columns_list.item(i).checkState() == Qt.CheckState.Checked)
+            if not cols:
+                raise InvalidInputError("Choose at least one column.", field="columns")
+        limit = self.limit_spin.value() or None
+        spec = QuerySpec(self.table.name, datastack, version, timestamp, tuple(filters), cols,
+                         limit, is_view=self.table.kind == "view")
+        spec.check()
+        return spec
+
+    def _checked_spec(self) -> QuerySpec | None:
+        try:
+            spec = self.spec()
+        except InvalidInputError as exc:
+            self.status.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self.message.emit(str(exc))
+            return None
+        self.status.clear()
+        return spec
+
+    def _run(self) -> None:
+        if not self.run_button.isEnabled():
+            return
+        spec = self._checked_spec()
+        if spec is not None:
+            self.runRequested.emit(spec)
+
+    def _copy_code(self) -> None:
+        spec = self._checked_spec()
+        if spec is not None:
+            self.copyCodeRequested.emit(spec)
