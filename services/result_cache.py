@@ -1,0 +1,169 @@
+"""On-disk cache of query results from materialized CAVE versions.
+
+A materialized version never changes, so the same spec on the same server gives the same
+rows: repeat queries (and reopened sessions) read a Parquet file instead of the network.
+Live queries (a timestamp) change with proofreading and are never cached. The key is
+server + datastack + version + spec, never the token. The folder is size-limited: the
+least recently used files go first. A file that cannot be read is removed and treated
+as a miss.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from models.query_spec import QueryResult, QuerySpec
+
+DEFAULT_MAX_BYTES = 2 * 1024**3
+_META_KEY = b"cavern_cache"
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+    return Path(user_cache_dir("Cavern")) / "results"
+
+
+def spec_key(server: str, spec: QuerySpec) -> str:
+    """A stable hash of what determines a materialized result (token excluded)."""
+    parts = {
+        "server": server.rstrip("/"),
+        "datastack": spec.datastack,
+        "version": spec.version,
+        "table": spec.table,
+        "is_view": spec.is_view,
+        "filters": [[f.column, f.op.value, _plain(f.value), f.units] for f in spec.filters],
+        "columns": list(spec.columns),
+        "limit": spec.limit,
+        "desired_resolution": list(spec.desired_resolution) if spec.desired_resolution else None,
+        "merge_reference": spec.merge_reference,
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(v):
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    if hasattr(v, "item") and not isinstance(v, str):
+        try:
+            return v.item()
+        except (ValueError, AttributeError):
+            pass
+    return v
+
+
+def cacheable(spec: QuerySpec) -> bool:
+    return spec.timestamp is None and spec.version is not None and bool(spec.datastack)
+
+
+class ResultCache:
+    def __init__(self, folder: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.folder = Path(folder) if folder is not None else default_cache_dir()
+        self.max_bytes = int(max_bytes)
+        self._lock = threading.Lock()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.parquet"
+
+    # ---- read ----------------------------------------------------------------------
+    def get(self, server: str, spec: QuerySpec) -> QueryResult | None:
+        if not cacheable(spec):
+            return None
+        path = self._path(spec_key(server, spec))
+        if not path.exists():
+            return None
+        t0 = time.perf_counter()
+        try:
+            table = pq.read_table(path)
+            meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+            frame = table.replace_schema_metadata(None).to_pandas()
+        except (pa.ArrowException, OSError, ValueError):
+            self._remove(path)  # corrupt or half-written: drop it, ask the server again
+            return None
+        try:
+            os.utime(path)  # LRU: a hit makes the file recent
+        except OSError:
+            pass
+        notes = list(meta.get("notes", [])) + ["from the local result cache"]
+        return QueryResult(spec, frame, time.perf_counter() - t0,
+                           truncated=bool(meta.get("truncated", False)),
+                           total_rows=meta.get("total_rows"), source="cache", notes=notes)
+
+    # ---- write ---------------------------------------------------------------------
+    def put(self, server: str, result: QueryResult) -> bool:
+        """Store a materialized result; False when it is not cacheable or cannot be written."""
+        spec = result.spec
+        if not cacheable(spec):
+            return False
+        frame = result.frame.copy(deep=False)
+        frame.attrs = {}  # caveclient's attrs hold query metadata that Parquet need not carry
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            return False  # e.g. mixed-type object columns: just not cached
+        meta = {"truncated": result.truncated, "total_rows": result.total_rows,
+                "notes": [n for n in result.notes if n != "from the local result cache"],
+                "server": server.rstrip("/"), "table": spec.table, "version": spec.version,
+                "datastack": spec.datastack, "stored": time.time()}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               _META_KEY: json.dumps(meta).encode()})
+        path = self._path(spec_key(server, spec))
+        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, tmp)
+            os.replace(tmp, path)  # readers never see a half-written file
+        except (pa.ArrowException, OSError):
+            self._remove(tmp)
+            return False
+        self.evict()
+        return True
+
+    # ---- size ------------------------------------------------------------------------
+    def entries(self) -> list[tuple[Path, int, float]]:
+        """(path, bytes, last use) of each cached result, oldest first."""
+        out = []
+        if not self.folder.is_dir():
+            return out
+        for p in self.folder.glob("*.parquet"):
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            out.append((p, st.st_size, st.st_mtime))
+        return sorted(out, key=lambda e: e[2])
+
+    def size_bytes(self) -> int:
+        return sum(e[1] for e in self.entries())
+
+    def evict(self) -> int:
+        """Remove least recently used files until the cache fits; returns files removed."""
+        with self._lock:
+            entries = self.entries()
+            total = sum(e[1] for e in entries)
+            removed = 0
+            for path, size, _ in entries:
+                if total <= self.max_bytes:
+                    break
+                self._remove(path)
+                total -= size
+                removed += 1
+            return removed
+
+    def clear(self) -> None:
+        for path, _, _ in self.entries():
+            self._remove(path)
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        try:
+            path.unlink()
+        except OSError:
+            pass
