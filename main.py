@@ -32,14 +32,26 @@ class CliError(Exception):
     """A bad argument: printed as one line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(suppress: bool) -> argparse.ArgumentParser:
+    """Options accepted before or after the sub-command.
+
+    The sub-commands' copies default to SUPPRESS so that they do not overwrite a value
+    given before the sub-command name.
+    """
+    d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--datastack-dir", action="append", type=Path, default=[], metavar="PATH",
-                        help="open a local datastack folder (repeatable)")
-    common.add_argument("--datastack", help=f"datastack name (default {DEFAULT_DATASTACK})")
-    common.add_argument("--version", dest="mat_version", type=int, metavar="V",
+    common.add_argument("--datastack-dir", action="append", type=Path, default=d([]),
+                        metavar="PATH", help="open a local datastack folder (repeatable)")
+    common.add_argument("--datastack", default=d(None),
+                        help=f"datastack name (default {DEFAULT_DATASTACK})")
+    common.add_argument("--version", dest="mat_version", type=int, metavar="V", default=d(None),
                         help="materialization version (default: the datastack's default)")
-    p = argparse.ArgumentParser(prog="cavern", parents=[common],
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(suppress=True)
+    p = argparse.ArgumentParser(prog="cavern", parents=[_common_options(suppress=False)],
                                 description="Browse and analyse CAVE connectome data.")
     p.add_argument("-V", "--app-version", "--about", dest="show_version", action="store_true",
                    help="print Cavern's version and exit")
