@@ -1,0 +1,202 @@
+"""Datastacks served by the CAVE test server, read from local datastack folders.
+
+A folder holds ``manifest.json`` and one sub-folder per materialization version with
+tables as Parquet/Feather/CSV; each Parquet file may carry a "cavern" JSON metadata key
+(description, schema, kind table|view, voxel_resolution, reference_table, notice_text).
+
+Position columns (CAVE-style fixed-size lists named ``*_position``) are split into
+``<name>_x/_y/_z`` int64 columns once at load time, because the real materialization
+server answers caveclient's queries with split positions and filtering is then vectorised.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+
+SUFFIXES = (".parquet", ".feather", ".arrow", ".csv")
+# Versions without a timestamp in the manifest get a deterministic one: base + N days.
+SYNTHETIC_EPOCH = datetime(2020, 1, 1, 0, 0, 0)
+CREATED = "2020-01-01T00:00:00.000000"
+
+
+def cave_time(ts: datetime) -> str:
+    """The timestamp format caveclient parses (convert_timestamp: no zone, microseconds)."""
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+@dataclass
+class ServedTable:
+    name: str
+    path: Path
+    kind: str  # "table" or "view"
+    meta: dict
+    voxel_resolution: list
+    _frame: pd.DataFrame | None = None
+    position_columns: list = field(default_factory=list)
+    column_types: dict = field(default_factory=dict)
+
+    def frame(self) -> pd.DataFrame:
+        """Rows with positions split into _x/_y/_z; read on first use and kept."""
+        if self._frame is None:
+            self._frame, self.position_columns = _split_positions(_read_table(self.path))
+        return self._frame
+
+    def schema_columns(self) -> dict:
+        """{column: {"type": ...}} the way the views-schema endpoint answers."""
+        df = self.frame()
+        out = {}
+        for col in _unsplit_columns(df.columns, self.position_columns):
+            if col in self.position_columns:
+                out[col] = {"type": "SpatialPoint"}
+            else:
+                kind = df[col].dtype.kind
+                out[col] = {"type": {"i": "integer", "u": "integer", "f": "float",
+                                     "b": "boolean", "M": "datetime"}.get(kind, "string")}
+        return out
+
+
+@dataclass
+class ServedVersion:
+    version: int
+    timestamp: datetime
+    description: str
+    tables: dict  # name -> ServedTable (tables and views)
+
+    def by_kind(self, kind: str) -> dict:
+        return {n: t for n, t in self.tables.items() if t.kind == kind}
+
+
+@dataclass
+class ServedDatastack:
+    name: str
+    manifest: dict
+    versions: dict  # version -> ServedVersion
+    aligned_volume_id: int
+
+    def newest(self) -> ServedVersion:
+        return self.versions[max(self.versions)]
+
+    def info_document(self, server_url: str) -> dict:
+        """The info service's full datastack document, shaped like the real one."""
+        m = self.manifest
+        vx, vy, vz = (float(v) for v in m.get("voxel_resolution", (4, 4, 40)))
+        return {
+            "description": m.get("description", ""),
+            "local_server": server_url,
+            "aligned_volume": {
+                "name": f"{self.name}_aligned_volume",
+                "id": self.aligned_volume_id,
+                "image_source": m.get("image_source", ""),
+                "display_name": self.name,
+                "description": m.get("description", ""),
+            },
+            "synapse_table": m.get("synapse_table") or None,
+            "soma_table": m.get("soma_table") or None,
+            "viewer_site": m.get("viewer_site") or None,
+            "segmentation_source": m.get("segmentation_source", ""),
+            "analysis_database": None,
+            "proofreading_status_table": m.get("proofreading_table") or None,
+            "proofreading_review_table": None,
+            "cell_identification_table": None,
+            "viewer_resolution_x": vx,
+            "viewer_resolution_y": vy,
+            "viewer_resolution_z": vz,
+        }
+
+
+def load_datastack(folder: Path, aligned_volume_id: int = 1) -> ServedDatastack:
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    default_res = [float(v) for v in manifest.get("voxel_resolution", (4, 4, 40))]
+    versions = {}
+    for entry in manifest.get("versions", []):
+        num = int(entry["version"])
+        ts = entry.get("timestamp")
+        when = (datetime.fromisoformat(ts).replace(tzinfo=None) if ts
+                else SYNTHETIC_EPOCH + timedelta(days=num))
+        vfolder = folder / entry.get("folder", f"v{num}")
+        versions[num] = ServedVersion(num, when, entry.get("description", ""),
+                                      _scan(vfolder, default_res))
+    return ServedDatastack(manifest.get("name") or folder.name, manifest, versions,
+                           aligned_volume_id)
+
+
+def _scan(folder: Path, default_res: list) -> dict:
+    tables = {}
+    if not folder.is_dir():
+        return tables
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in SUFFIXES:
+            continue
+        meta = {}
+        if path.suffix.lower() == ".parquet":
+            raw = (pq.read_schema(path).metadata or {}).get(b"cavern")
+            meta = json.loads(raw) if raw else {}
+        elif path.suffix.lower() in (".feather", ".arrow"):
+            raw = (feather.read_table(path).schema.metadata or {}).get(b"cavern")
+            meta = json.loads(raw) if raw else {}
+        res = [float(v) for v in meta.get("voxel_resolution") or default_res]
+        tables[path.stem] = ServedTable(path.stem, path, meta.get("kind", "table"), meta, res)
+    return tables
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return pq.read_table(path).to_pandas()
+    if suffix in (".feather", ".arrow"):
+        return feather.read_table(path).to_pandas()
+    # CSV: ids must stay exact int64; positions may be written as "[x, y, z]" text.
+    df = pd.read_csv(path)
+    for col in df.columns:
+        if col.endswith("_position") and df[col].dtype == object:
+            df[col] = [np.array(json.loads(v), dtype=np.int64) for v in df[col]]
+    return df
+
+
+def _split_positions(df: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    out, positions = {}, []
+    for col in df.columns:
+        values = df[col]
+        if col.endswith("_position") and values.dtype == object and len(values) and \
+                np.ndim(values.iloc[0]) == 1:
+            arr = np.stack(values.to_numpy())
+            positions.append(col)
+            for i, axis in enumerate("xyz"):
+                out[f"{col}_{axis}"] = arr[:, i]
+        elif col.endswith("_position") and values.dtype == object:
+            positions.append(col)  # empty table: keep typed split columns
+            for axis in "xyz":
+                out[f"{col}_{axis}"] = np.zeros(0, dtype=np.int64)
+        else:
+            out[col] = values.to_numpy()
+    return pd.DataFrame(out), positions
+
+
+def _unsplit_columns(columns, positions) -> list:
+    """Column names as the table defines them (a position once, not as _x/_y/_z)."""
+    names = []
+    for col in columns:
+        base = col[:-2]
+        if base in positions:
+            if base not in names:
+                names.append(base)
+        else:
+            names.append(col)
+    return names
+
+
+def to_arrow_stream(df: pd.DataFrame) -> bytes:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()

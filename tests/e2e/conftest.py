@@ -1,0 +1,70 @@
+"""Fixtures for end-to-end tests against the CAVE test server (tests/cave_server).
+
+- ``cave_server``: the shared server (bundled samples, token "good-token"), reset for
+  each test: no faults, empty request log, default row limit, no ToS gate, new API.
+- ``make_cave_server(**kwargs)``: a private server with its own options, stopped after
+  the test.
+- ``cave_client``: a real ``caveclient.CAVEclient`` for pinky100_sample on ``cave_server``.
+
+caveclient opens a web browser when a server reports missing terms of service; tests
+must never do that, so ``webbrowser.open`` is replaced and its calls recorded in
+``browser_opened``.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.cave_server import CaveTestServer
+from tests.cave_server.server import DEFAULT_ROW_LIMIT
+
+GOOD_TOKEN = "good-token"
+
+
+@pytest.fixture(autouse=True)
+def browser_opened(monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+    return opened
+
+
+@pytest.fixture(scope="session")
+def _shared_cave_server():
+    server = CaveTestServer(tokens={GOOD_TOKEN}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cave_server(_shared_cave_server):
+    srv = _shared_cave_server
+    srv.clear_faults()
+    srv.clear_requests()
+    srv.row_limit = DEFAULT_ROW_LIMIT
+    srv.tos_required.clear()
+    srv.expired_versions.clear()
+    srv.tokens = {GOOD_TOKEN}
+    srv.set_old_server(False)
+    yield srv
+    srv.clear_faults()
+
+
+@pytest.fixture
+def make_cave_server():
+    started: list[CaveTestServer] = []
+
+    def make(**kwargs) -> CaveTestServer:
+        kwargs.setdefault("tokens", {GOOD_TOKEN})
+        server = CaveTestServer(**kwargs).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def cave_client(cave_server):
+    from caveclient import CAVEclient
+    return CAVEclient("pinky100_sample", server_address=cave_server.url,
+                      auth_token=GOOD_TOKEN, write_server_cache=False)
