@@ -1,0 +1,310 @@
+"""A result's rows as the table shows them: cell text, a sort order and a quick filter.
+
+Qt-free so it can be tested and benchmarked headless; ui/result_table_model.py wraps it.
+Each column's numpy array is taken once; nothing is formatted until a cell is asked
+for, and sorting/filtering only compute row indices (the data are never copied).
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from services.export import is_list_like, list_text
+
+INT, FLOAT, BOOL, TEXT, LIST, TIME, OTHER = "int", "float", "bool", "text", "list", "time", "other"
+NUMERIC = (INT, FLOAT)
+# Characters each kind's text can contain: a needle with others cannot match that column.
+_INT_CHARS = set("0123456789-")
+_FLOAT_CHARS = set("0123456789-+.einfa")
+_LIST_CHARS = set("0123456789-+.[], einfa")
+_TIME_CHARS = set("0123456789-:. t")
+
+
+def column_kind(values: np.ndarray) -> str:
+    k = values.dtype.kind
+    if k in "iu":
+        return INT
+    if k == "f":
+        return FLOAT
+    if k == "b":
+        return BOOL
+    if k == "M":
+        return TIME
+    if k in "US":
+        return TEXT
+    if k == "O":
+        first = next((v for v in values[:1000] if v is not None and v is not pd.NA
+                      and not (isinstance(v, float) and v != v)), None)
+        if first is None or isinstance(first, str):
+            return TEXT
+        if is_list_like(first):
+            return LIST
+        return OTHER
+    return OTHER
+
+
+def is_missing(v) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    try:
+        return bool(v != v)  # NaN / NaT
+    except (TypeError, ValueError):
+        return False
+
+
+def format_float(v: float) -> str:
+    """Whole numbers without '.0'; else 6 significant digits, no exponent below 1e15."""
+    if v != v:
+        return ""
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    a = abs(v)
+    if 1e-4 <= a < 1e15:
+        text = f"{v:.6g}" if a < 1e6 else f"{v:.1f}"
+        return text
+    return f"{v:.4e}"
+
+
+def format_value(v) -> str:
+    if is_list_like(v):
+        return list_text(v)
+    if is_missing(v):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "True" if v else "False"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))  # exact: never through float
+    if isinstance(v, (float, np.floating)):
+        return format_float(float(v))
+    if isinstance(v, np.datetime64):
+        return str(pd.Timestamp(v).strftime("%Y-%m-%d %H:%M:%S"))
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S%z")
+    return str(v)
+
+
+def _column_array(series: pd.Series) -> np.ndarray:
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):  # avoid one Timestamp object per row
+        return series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    if isinstance(dtype, pd.CategoricalDtype):
+        return series.astype(object).to_numpy()
+    return series.to_numpy()
+
+
+class ResultRows:
+    """Columns of one DataFrame plus a row order and a filter; view row -> source row."""
+
+    def __init__(self, frame: pd.DataFrame | None = None):
+        self.frame = frame if frame is not None else pd.DataFrame()
+        self.names = [str(c) for c in self.frame.columns]
+        self.columns = [_column_array(self.frame.iloc[:, i]) for i in range(self.frame.shape[1])]
+        self.kinds = [column_kind(c) for c in self.columns]
+        self.n_source = len(self.frame)
+        self.sort_column = -1
+        self.descending = False
+        self.filter_text = ""
+        self._order: np.ndarray | None = None  # sorted source rows
+        self._mask: np.ndarray | None = None  # source rows kept by the filter
+        self._rows: np.ndarray | None = None  # view row -> source row; None: identity
+        self._xyz: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._arrow: dict[int, pa.Array] = {}
+        self._lock = threading.Lock()
+
+    # ---- shape and cells -----------------------------------------------------------
+    @property
+    def n_rows(self) -> int:
+        return self.n_source if self._rows is None else len(self._rows)
+
+    def source_row(self, view_row: int) -> int:
+        return view_row if self._rows is None else int(self._rows[view_row])
+
+    def source_rows(self, view_rows) -> np.ndarray:
+        view_rows = np.asarray(view_rows, dtype=np.int64)
+        return view_rows if self._rows is None else self._rows[view_rows]
+
+    def value(self, view_row: int, column: int):
+        return self.columns[column][self.source_row(view_row)]
+
+    def text(self, view_row: int, column: int) -> str:
+        v = self.value(view_row, column)
+        kind = self.kinds[column]
+        if kind == INT:
+            return str(v)  # numpy int64 prints exactly
+        if kind == FLOAT:
+            return format_float(float(v))
+        return format_value(v)
+
+    def frame_rows(self, view_rows) -> pd.DataFrame:
+        """The source DataFrame's rows behind these view rows, in view order."""
+        return self.frame.iloc[self.source_rows(view_rows)].reset_index(drop=True)
+
+    def view_frame(self) -> pd.DataFrame:
+        """The whole filtered and sorted frame."""
+        if self._rows is None:
+            return self.frame.reset_index(drop=True)
+        return self.frame.iloc[self._rows].reset_index(drop=True)
+
+    # ---- sorting -------------------------------------------------------------------
+    def sort(self, column: int, descending: bool = False) -> None:
+        """Stable sort by one column, missing values last; column < 0: source order."""
+        if column < 0 or column >= len(self.columns):
+            self.sort_column, self._order = -1, None
+        else:
+            self.sort_column, self.descending = column, descending
+            self._order = self._sort_order(column, descending)
+        self._combine()
+
+    def _sort_order(self, column: int, descending: bool) -> np.ndarray:
+        values, kind = self.columns[column], self.kinds[column]
+        if kind == LIST:
+            xyz, valid = self.positions(column)
+            keys = [xyz[valid, i] for i in range(xyz.shape[1] - 1, -1, -1)]
+            return _ordered(valid, lambda: np.lexsort(keys), lambda: np.lexsort(
+                [k[::-1] for k in keys]), descending)
+        if kind in (INT, FLOAT, BOOL, TIME):
+            valid = (~np.isnan(values) if kind == FLOAT else ~np.isnat(values) if kind == TIME
+                     else None)
+            keys = values if valid is None else values[valid]
+            return _ordered(valid, lambda: np.argsort(keys, kind="stable"),
+                            lambda: np.argsort(keys[::-1], kind="stable"), descending)
+        arr = self.arrow_column(column)
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        arr = arr.filter(pa.array(valid))
+        if pa.types.is_string(arr.type):
+            arr = pc.utf8_lower(arr)  # 'apical' next to 'Apical', as a reader expects
+        return _ordered(valid, lambda: pc.sort_indices(arr).to_numpy(),
+                        lambda: pc.sort_indices(arr[::-1]).to_numpy(), descending)
+
+    # ---- quick filter ----------------------------------------------------------------
+    def filter_mask(self, text: str) -> np.ndarray | None:
+        """Source rows whose cell text contains ``text`` (any column, any case).
+
+        Thread-safe: it only reads the columns, so it can run in a worker while the
+        GUI keeps drawing. Floats match their full-precision text.
+        """
+        needle = text.strip().lower()
+        if not needle or self.n_source == 0:
+            return None
+        chars = set(needle)
+        preds, table = [], {}
+        for i, kind in enumerate(self.kinds):
+            name = f"c{i}"
+            if kind == INT and chars <= _INT_CHARS:
+                table[name] = pa.array(self.columns[i])
+                preds.append(f"contains(CAST({name} AS VARCHAR), $n)")
+            elif kind == FLOAT and chars <= _FLOAT_CHARS:
+                table[name] = pa.array(self.columns[i], from_pandas=True)
+                preds.append(f"contains(lower(CAST({name} AS VARCHAR)), $n)")
+            elif kind == TIME and chars <= _TIME_CHARS:
+                table[name] = pa.array(self.columns[i])
+                preds.append(f"contains(lower(CAST({name} AS VARCHAR)), $n)")
+            elif kind == LIST and chars <= _LIST_CHARS:
+                preds.append(self._list_predicate(i, chars, table))
+            elif kind in (TEXT, OTHER, BOOL):
+                table[name] = self.arrow_column(i)
+                preds.append(f"contains(lower(CAST({name} AS VARCHAR)), $n)")
+        if not preds:
+            return np.zeros(self.n_source, dtype=bool)
+        sql = "SELECT coalesce(" + " OR ".join(preds) + ", false) AS m FROM t"
+        data = pa.table(table) if table else pa.table({"_": pa.nulls(self.n_source)})
+        con = duckdb.connect()
+        try:
+            con.register("t", data)
+            return con.execute(sql, {"n": needle}).fetchnumpy()["m"].astype(bool, copy=False)
+        finally:
+            con.close()
+
+    def _list_predicate(self, i: int, chars: set, table: dict) -> str:
+        xyz, valid = self.positions(i)
+        parts = []
+        for d in range(xyz.shape[1]):
+            name = f"c{i}_{d}"
+            col = xyz[:, d]
+            if col.dtype.kind == "f" and np.all(np.isnan(col) | (col == np.round(col))):
+                col = np.where(np.isnan(col), 0, col).astype(np.int64)  # shown as whole numbers
+            table[name] = pa.array(col, mask=~valid)
+            parts.append(f"CAST({name} AS VARCHAR)")
+        if chars <= _INT_CHARS:  # digits cannot span the ", " separators
+            return "(" + " OR ".join(f"contains({p}, $n)" for p in parts) + ")"
+        return "contains(lower('[' || " + " || ', ' || ".join(parts) + " || ']'), $n)"
+
+    def set_filter(self, text: str, mask: np.ndarray | None = None) -> None:
+        """Apply a filter; ``mask`` is ``filter_mask(text)`` if it was computed elsewhere."""
+        self.filter_text = text
+        self._mask = self.filter_mask(text) if mask is None and text.strip() else mask
+        self._combine()
+
+    def _combine(self) -> None:
+        order, mask = self._order, self._mask
+        if mask is None:
+            self._rows = order
+        elif order is None:
+            self._rows = np.flatnonzero(mask)
+        else:
+            self._rows = order[mask[order]]
+
+    # ---- derived columns, built on first use -------------------------------------------
+    def positions(self, column: int) -> tuple[np.ndarray, np.ndarray]:
+        """A list column as an (n, k) array plus a validity mask (cached)."""
+        with self._lock:
+            if column not in self._xyz:
+                self._xyz[column] = _stack_lists(self.columns[column])
+            return self._xyz[column]
+
+    def arrow_column(self, column: int) -> pa.Array:
+        with self._lock:
+            if column not in self._arrow:
+                values = self.columns[column]
+                try:
+                    arr = pa.array(values, from_pandas=True)
+                    if self.kinds[column] == OTHER:
+                        arr = pc.cast(arr, pa.string())
+                except (pa.ArrowException, TypeError, ValueError):
+                    arr = pa.array([None if is_missing(v) else format_value(v) for v in values],
+                                   type=pa.string())
+                self._arrow[column] = arr
+            return self._arrow[column]
+
+
+def _ordered(valid, ascending, on_reversed, descending: bool) -> np.ndarray:
+    """Stable order of the valid rows (ascending or descending), then the missing ones."""
+    if descending:
+        rev = on_reversed()  # stable ascending order of the reversed keys
+        local = (len(rev) - 1 - rev)[::-1]  # = stable descending order
+    else:
+        local = ascending()
+    if valid is None:
+        return local.astype(np.int64, copy=False)
+    idx = np.flatnonzero(valid)
+    return np.concatenate([idx[local], np.flatnonzero(~valid)])
+
+
+def _stack_lists(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(values)
+    try:  # fast path: every row holds a list of the same length
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+        if n and lengths.min() == lengths.max() > 0:
+            xyz = np.concatenate(values).reshape(n, int(lengths[0]))
+            if xyz.dtype.kind in "iuf":
+                return xyz, np.ones(n, dtype=bool)
+    except (ValueError, TypeError):  # None rows, or values that are not numbers
+        pass
+    lengths = [len(v) if is_list_like(v) else 0 for v in values]
+    width = max(lengths, default=0) or 1
+    xyz = np.full((n, width), np.nan)
+    valid = np.zeros(n, dtype=bool)
+    for i, v in enumerate(values):
+        if lengths[i] == width:
+            try:
+                xyz[i] = np.asarray(v, dtype=float)
+                valid[i] = True
+            except (TypeError, ValueError):
+                pass
+    return xyz, valid
