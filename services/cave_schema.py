@@ -1,0 +1,83 @@
+"""Column kinds of CAVE tables and views, from schemas or from a probe query's frame.
+
+Materialized CAVE tables flatten each schema field: a ``BoundSpatialPoint`` named ``pt``
+becomes ``pt_position`` (x, y, z voxels), ``pt_supervoxel_id`` and ``pt_root_id``; every
+table also has ``id``, ``created``, ``valid`` and ``superceded_id``.
+"""
+from __future__ import annotations
+
+from models.datastack import ColumnInfo
+
+_JSON_KIND = {"integer": "int", "number": "float", "float": "float", "string": "string",
+              "boolean": "bool", "SpatialPoint": "position", "BoundSpatialPoint": "position"}
+_BASE_COLUMNS = (ColumnInfo("id", "int", "int64"), ColumnInfo("created", "time", "timestamp"),
+                 ColumnInfo("valid", "bool", "bool"),
+                 ColumnInfo("superceded_id", "int", "int64"))
+
+
+def _json_type(prop: dict) -> str:
+    t = prop.get("type")
+    if isinstance(t, list):  # e.g. ["boolean", "null"]
+        t = next((x for x in t if x != "null"), "string")
+    if prop.get("format") in ("date-time", "date"):
+        return "time"
+    return _JSON_KIND.get(str(t), "string")
+
+
+def columns_from_schema(definition: dict) -> tuple[ColumnInfo, ...]:
+    """Columns of a materialized table from an EMAnnotationSchemas JSON schema."""
+    defs = definition.get("definitions") or {}
+    ref = str(definition.get("$ref", "")).rsplit("/", 1)[-1]
+    main = defs.get(ref) or {}
+    cols = list(_BASE_COLUMNS)
+    seen = {c.name for c in cols}
+    for name, prop in (main.get("properties") or {}).items():
+        target = str(prop.get("$ref", "")).rsplit("/", 1)[-1]
+        if target in ("BoundSpatialPoint", "SpatialPoint"):
+            new = [ColumnInfo(f"{name}_position", "position", "list<int64>[3]", "vx")]
+            if target == "BoundSpatialPoint":
+                new += [ColumnInfo(f"{name}_supervoxel_id", "int", "int64"),
+                        ColumnInfo(f"{name}_root_id", "int", "int64")]
+        else:
+            new = [ColumnInfo(name, _json_type(prop), "")]
+        for c in new:
+            if c.name not in seen:
+                cols.append(c)
+                seen.add(c.name)
+    return tuple(cols)
+
+
+def columns_from_view_schema(schema: dict) -> tuple[ColumnInfo, ...]:
+    """Columns of a view from the materialization service's view schema."""
+    out = []
+    for name, prop in (schema or {}).items():
+        kind = _json_type(prop if isinstance(prop, dict) else {})
+        out.append(ColumnInfo(name, kind, str((prop or {}).get("type", "")),
+                              "vx" if kind == "position" else ""))
+    return tuple(out)
+
+
+def columns_from_frame(frame) -> tuple[ColumnInfo, ...]:
+    """Columns of a query result (a one-row probe gives a table's exact columns)."""
+    import numpy as np
+    import pandas as pd
+
+    out = []
+    for name in frame.columns:
+        s = frame[name]
+        dt = s.dtype
+        if pd.api.types.is_bool_dtype(dt):
+            kind = "bool"
+        elif pd.api.types.is_integer_dtype(dt):
+            kind = "int"
+        elif pd.api.types.is_float_dtype(dt):
+            kind = "float"
+        elif pd.api.types.is_datetime64_any_dtype(dt):
+            kind = "time"
+        elif str(name).endswith("_position") or (
+                len(s) and isinstance(s.iloc[0], (np.ndarray, list, tuple))):
+            kind = "position"
+        else:
+            kind = "string"
+        out.append(ColumnInfo(str(name), kind, str(dt), "vx" if kind == "position" else ""))
+    return tuple(out)
