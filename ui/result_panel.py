@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QTableView,
                                QToolButton, QVBoxLayout, QWidget)
@@ -22,7 +22,7 @@ from models.query_spec import QueryResult
 from services.export import export_format, export_frame
 from services.result_rows import is_missing
 from ui.result_table_model import ResultTableModel, is_root_id_column
-from ui.workers import RequestRunner
+from ui.workers import RequestRunner, as_cavern_error
 
 FILTER_DELAY_MS = 250  # wait for a pause in typing before filtering
 SYNC_FILTER_ROWS = 200_000  # below this the filter runs at once on the GUI thread
@@ -30,6 +30,27 @@ MAX_COPY_ROWS = 100_000  # more than this belongs in a file, not the clipboard
 ERROR_STYLE = "color: #c0392b;"
 WARN_STYLE = "color: #b9770e;"
 FILE_FILTERS = "CSV (*.csv);;Parquet (*.parquet);;TSV (*.tsv)"
+
+
+class _Failed:
+    """A worker's error carried as a plain value (superqt raises returned exceptions)."""
+
+    def __init__(self, error: CavernError):
+        self.error = error
+
+
+def _errors_as_values(fn):
+    """Run ``fn`` so a failure comes back as a _Failed value, not a raise.
+
+    A raise is re-raised in the GUI thread by superqt when the worker was created
+    without an ``errored`` handler, which prints a traceback; a value cannot.
+    """
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            return _Failed(as_cavern_error(exc))
+    return run
 
 
 class ResultPanel(QWidget):
@@ -107,14 +128,22 @@ class ResultPanel(QWidget):
         self.export_all_action.triggered.connect(lambda: self._ask_export(False))
         self.cancel_export_button.clicked.connect(lambda: self.export_runner.cancel())
         self.export_runner.busyChanged.connect(self._export_busy)
-        self.export_runner.failed.connect(self._export_failed)  # also reports a cancel
+        self.export_runner.failed.connect(self._export_failed)  # reports a cancel
         self.filter_runner.failed.connect(self._filter_failed)
-        shortcut = QShortcut(QKeySequence.StandardKey.Copy, self.view)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.copy_selection)
+        # Ctrl+C: the view's own copy takes only the current cell, so catch the key first.
+        self.view.installEventFilter(self)
+        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.view.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.modelReset.connect(self._update_actions)
         self._update_actions()
+
+    def eventFilter(self, obj, event) -> bool:
+        if (obj is self.view and event.type() == QEvent.Type.KeyPress
+                and event.matches(QKeySequence.StandardKey.Copy)):
+            self.copy_selection()
+            return True
+        return super().eventFilter(obj, event)
 
     # ---- input ---------------------------------------------------------------------------
     def set_result(self, result: QueryResult) -> None:
@@ -164,12 +193,15 @@ class ResultPanel(QWidget):
             self._filter_done(rows, text, None if not text.strip() else rows.filter_mask(text))
             return
         self.set_message(f"Filtering {rows.n_source:,} rows for '{text.strip()}'…")
-        self.filter_runner.run(rows.filter_mask, text, pass_cancel=False,
+        self.filter_runner.run(_errors_as_values(rows.filter_mask), text, pass_cancel=False,
                                on_result=lambda mask: self._filter_done(rows, text, mask))
 
-    def _filter_done(self, rows, text: str, mask: np.ndarray | None) -> None:
+    def _filter_done(self, rows, text: str, mask) -> None:
         if rows is not self.model.rows:
             return  # a newer result arrived meanwhile
+        if isinstance(mask, _Failed):
+            self._filter_failed(mask.error)
+            return
         self.model.set_filter_text(text, mask)
         self._show_counts()
         self.filterApplied.emit(text)
@@ -291,9 +323,12 @@ class ResultPanel(QWidget):
             frame = rows.frame_rows(view_rows) if selected_only else rows.view_frame()
             return str(export_frame(frame, path, fmt, cancel=cancel))
 
-        self.export_runner.run(work, on_result=lambda p: self._export_done(p, n))
+        self.export_runner.run(_errors_as_values(work), on_result=lambda p: self._export_done(p, n))
 
-    def _export_done(self, path: str, n: int) -> None:
+    def _export_done(self, path, n: int) -> None:
+        if isinstance(path, _Failed):
+            self._export_failed(path.error)
+            return
         self.set_message(f"Exported {n:,} rows to {path}")
         self.exportFinished.emit(path)
 

@@ -1,0 +1,213 @@
+"""The result panel: exact root ids, sort, quick filter, copy, export, double-click."""
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QApplication
+
+import ui.result_panel as result_panel
+from models.query_spec import QueryResult, QuerySpec
+from ui.result_panel import ResultPanel
+
+ROOTS = [864691135774053371, 648518346349539437, 864691135774053370, 864691136000000001]
+
+
+def synapse_result(truncated=False, total=None):
+    pos = np.empty(4, dtype=object)
+    pos[:] = [np.array([91369, 57798, 1582]), np.array([78030, 52454, 249]),
+              np.array([78399, 46441, 598]), np.array([1, 2, 3])]
+    frame = pd.DataFrame({
+        "id": np.array([1484, 3056393, 310116, 7], dtype=np.int64),
+        "pre_pt_root_id": np.array(ROOTS, dtype=np.int64),
+        "post_pt_root_id": np.array(ROOTS[::-1], dtype=np.int64),
+        "size": np.array([0.5, np.nan, 1 / 3, 250.0]),
+        "cell_type": ["23P", None, "BC", "23p"],
+        "ctr_pt_position": pos,
+    })
+    spec = QuerySpec(table="synapses", datastack="pinky100_sample", version=185)
+    return QueryResult(spec=spec, frame=frame, elapsed_s=0.25, truncated=truncated,
+                       total_rows=total, source="local")
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = ResultPanel()
+    qtbot.addWidget(p)
+    p.resize(1000, 300)
+    p.set_result(synapse_result())
+    return p
+
+
+def column(panel, name):
+    return panel.model.rows.names.index(name)
+
+
+def shown(panel, name):
+    c = column(panel, name)
+    m = panel.model
+    return [m.data(m.index(r, c)) for r in range(m.rowCount())]
+
+
+def test_cells_are_formatted_exactly(panel):
+    assert shown(panel, "pre_pt_root_id") == [str(r) for r in ROOTS]
+    assert shown(panel, "size") == ["0.5", "", "0.333333", "250"]
+    assert shown(panel, "ctr_pt_position")[0] == "[91369, 57798, 1582]"
+    assert shown(panel, "cell_type")[1] == ""
+    assert panel.status.text().startswith("4 rows in 0.25 s · synapses (pinky100_sample v185)")
+
+
+def test_truncated_result_says_so(qtbot):
+    p = ResultPanel()
+    qtbot.addWidget(p)
+    p.set_result(synapse_result(truncated=True, total=200_123))
+    assert "showing 4 of 200,123 rows" in p.status.text()
+
+
+def test_header_clicks_sort_ascending_descending_then_original(panel):
+    size = column(panel, "size")
+    panel.view.horizontalHeader().sectionClicked.emit(size)
+    assert shown(panel, "size") == ["0.333333", "0.5", "250", ""]  # NaN last
+    panel.view.horizontalHeader().sectionClicked.emit(size)
+    assert shown(panel, "size") == ["250", "0.5", "0.333333", ""]
+    panel.view.horizontalHeader().sectionClicked.emit(size)
+    assert shown(panel, "id") == ["1484", "3056393", "310116", "7"]
+    panel.sort_by(column(panel, "pre_pt_root_id"))
+    assert shown(panel, "pre_pt_root_id") == [str(r) for r in sorted(ROOTS)]
+
+
+def test_text_sort_ignores_case_and_puts_missing_last(panel):
+    panel.sort_by(column(panel, "cell_type"))
+    assert shown(panel, "cell_type") == ["23P", "23p", "BC", ""]
+
+
+def test_quick_filter_matches_any_column_and_keeps_the_sort(panel, qtbot):
+    panel.sort_by(column(panel, "id"), Qt.SortOrder.DescendingOrder)
+    with qtbot.waitSignal(panel.filterApplied, timeout=3000):
+        panel.filter_edit.setText("23p")  # debounced, case-insensitive
+    assert shown(panel, "id") == ["1484", "7"]
+    panel.filter_edit.setText("2, 3]")
+    panel.apply_filter()
+    assert shown(panel, "id") == ["7"]
+    panel.filter_edit.setText(str(ROOTS[0]))  # pre of 1484, post of 7
+    panel.apply_filter()
+    assert shown(panel, "id") == ["1484", "7"]  # still sorted by id, descending
+    assert f"2 of 4 rows contain '{ROOTS[0]}'" in panel.status.text()
+    panel.filter_edit.setText("")
+    panel.apply_filter()
+    assert panel.model.rowCount() == 4
+
+
+def test_large_results_filter_in_a_worker(panel, qtbot, monkeypatch):
+    monkeypatch.setattr(result_panel, "SYNC_FILTER_ROWS", 2)
+    panel.filter_edit.setText("bc")
+    with qtbot.waitSignal(panel.filterApplied, timeout=5000):
+        panel.apply_filter()
+    assert shown(panel, "cell_type") == ["BC"]
+
+
+def select(panel, rows, columns=None):
+    sm = panel.view.selectionModel()
+    sm.clearSelection()
+    for r in rows:
+        for c in (columns if columns is not None else [0]):
+            sm.select(panel.model.index(r, c), QItemSelectionModel.SelectionFlag.Select)
+
+
+def test_copy_selected_cells_as_tsv_with_header(panel):
+    panel.sort_by(column(panel, "id"))  # view rows 0, 1 are ids 7 and 1484
+    select(panel, [1, 0], [column(panel, "pre_pt_root_id"), column(panel, "ctr_pt_position")])
+    panel.copy_selection()
+    assert QApplication.clipboard().text().splitlines() == [
+        "pre_pt_root_id\tctr_pt_position",
+        f"{ROOTS[3]}\t[1, 2, 3]",
+        f"{ROOTS[0]}\t[91369, 57798, 1582]",
+    ]
+
+
+def test_ctrl_c_copies(panel, qtbot):
+    select(panel, [2], [column(panel, "id")])
+    panel.view.setFocus()
+    QApplication.clipboard().clear()
+    qtbot.keyClick(panel.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == "id\n310116\n"
+
+
+def test_selection_frame_maps_view_rows_to_source_rows(panel):
+    panel.sort_by(column(panel, "size"), Qt.SortOrder.DescendingOrder)
+    select(panel, [0, 2])
+    frame = panel.selectionFrame()
+    assert frame["id"].tolist() == [7, 310116]
+    assert frame["pre_pt_root_id"].dtype == np.int64
+    assert frame["pre_pt_root_id"].tolist() == [ROOTS[3], ROOTS[2]]
+
+
+def test_export_selected_rows_to_csv(panel, qtbot, tmp_path):
+    panel.filter_edit.setText("23p")
+    panel.apply_filter()
+    select(panel, [1])  # the second remaining row: id 7
+    target = tmp_path / "picked.csv"
+    with qtbot.waitSignal(panel.exportFinished, timeout=5000) as sig:
+        panel.export_rows(str(target), selected_only=True)
+    assert sig.args == [str(target)]
+    lines = target.read_text().splitlines()
+    assert lines[0] == "id,pre_pt_root_id,post_pt_root_id,size,cell_type,ctr_pt_position"
+    assert lines[1:] == [f'7,{ROOTS[3]},{ROOTS[0]},250.0,23p,"[1, 2, 3]"']
+    assert "Exported 1 rows" in panel.status.text()
+
+
+def test_export_all_rows_to_parquet_in_view_order(panel, qtbot, tmp_path):
+    panel.sort_by(column(panel, "post_pt_root_id"))
+    target = tmp_path / "all.parquet"
+    with qtbot.waitSignal(panel.exportFinished, timeout=5000):
+        panel.export_rows(str(target))
+    table = pq.read_table(target)
+    assert table.column("post_pt_root_id").to_pylist() == sorted(ROOTS)
+    assert table.column("id").to_pylist() == [310116, 3056393, 7, 1484]
+    assert table.column("ctr_pt_position").to_pylist()[0] == [78399, 46441, 598]
+
+
+def test_export_errors_show_in_the_status_line(panel, qtbot, tmp_path):
+    with qtbot.waitSignal(panel.exportFailed, timeout=5000) as sig:
+        panel.export_rows(str(tmp_path / "missing" / "x.csv"))
+    assert "does not exist" in sig.args[0]
+    assert "Export failed" in panel.status.text()
+    with qtbot.waitSignal(panel.exportFailed, timeout=1000) as sig:
+        panel.export_rows(str(tmp_path / "x.xlsx"))
+    assert "Cannot tell the format" in sig.args[0]
+    panel.view.clearSelection()
+    with qtbot.waitSignal(panel.exportFailed, timeout=1000) as sig:
+        panel.export_rows(str(tmp_path / "x.csv"), selected_only=True)
+    assert "Select the rows" in sig.args[0]
+
+
+def test_double_click_on_a_root_id_emits_it_as_a_64_bit_int(panel, qtbot):
+    index = panel.model.index(0, column(panel, "post_pt_root_id"))
+    with qtbot.waitSignal(panel.rootIdActivated, timeout=1000) as sig:
+        panel.view.doubleClicked.emit(index)
+    assert sig.args == [ROOTS[3]]
+    with qtbot.assertNotEmitted(panel.rootIdActivated):
+        panel.view.doubleClicked.emit(panel.model.index(0, column(panel, "id")))
+
+
+def test_a_new_result_resets_sort_and_reapplies_the_filter(panel):
+    panel.sort_by(column(panel, "id"))
+    panel.filter_edit.setText("bc")
+    panel.apply_filter()
+    panel.set_result(synapse_result())
+    assert shown(panel, "cell_type") == ["BC"]
+    assert panel.model.rows.sort_column == -1
+
+
+def test_messages_and_empty_results(qtbot):
+    p = ResultPanel()
+    qtbot.addWidget(p)
+    assert not p.export_all_action.isEnabled()
+    p.set_message("Query failed: no such table", error=True)
+    assert "c0392b" in p.status.styleSheet()
+    empty = QueryResult(spec=QuerySpec(table="t"), frame=pd.DataFrame({"a": []}))
+    p.set_result(empty)
+    assert p.model.rowCount() == 0
+    p.filter_edit.setText("x")
+    p.apply_filter()
+    assert p.model.rowCount() == 0
