@@ -16,7 +16,7 @@ from tests.cave_server.faults import LoggedRequest
 
 INFO_VERSION = "4.5.0"  # >= 4.3.1 so caveclient allows image_mirror
 JSON_VERSION = "0.5.0"  # >= 0.4.0 so property uploads are allowed
-PUBLIC_PATHS = ("/materialize/api/versions", "/segmentation/api/versions")
+PUBLIC_PATHS = ("/materialize/api/versions", "/segmentation/api/versions", "/schema/versions")
 
 
 def json_error(status: int, message: str) -> Response:
@@ -70,8 +70,10 @@ def create_app(state) -> Flask:
     _state_routes(app, state)
     from tests.cave_server.materialize_routes import register as register_materialize
     from tests.cave_server.chunkedgraph_routes import register as register_cg
+    from tests.cave_server.schema_routes import register as register_schema
     register_materialize(app, state)
     register_cg(app, state)
+    register_schema(app, state)
     return app
 
 

@@ -17,7 +17,6 @@ from flask import Flask, Response, jsonify, request
 from tests.cave_server.app import json_error
 
 CG_VERSION = "2.18.0"
-ROOT_CREATED = datetime(2019, 1, 1, tzinfo=timezone.utc)  # all sample roots exist from here
 PREFIX = "/segmentation/api/v1/table/<table_id>"
 
 

@@ -1,32 +1,359 @@
-"""The CAVE test server, driven by the real caveclient as it drives global.daf-apis.com."""
+"""The CAVE test server, driven by the real caveclient as it drives global.daf-apis.com.
+
+Rows come from the bundled pinky100 sample (resources/samples); each query's answer is
+checked against the same filter done with pandas on the Parquet file.
+"""
 from __future__ import annotations
 
-import pandas as pd
-import pytest
+import datetime as dt
+import logging
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+import requests
+from caveclient import CAVEclient
+from caveclient.base import ServerIncompatibilityError
+
+from tests.cave_server.datastack_writer import write_datastack
 from tests.cave_server.server import SAMPLES
+from tests.e2e.conftest import GOOD_TOKEN
 
 PINKY = SAMPLES / "pinky100_sample" / "v185"
 
 
+@pytest.fixture(scope="module")
+def synapses():
+    return pd.read_parquet(PINKY / "synapses.parquet")
+
+
+@pytest.fixture(scope="module")
+def somas():
+    return pd.read_parquet(PINKY / "soma_valence.parquet")
+
+
+def client_for(server, datastack="pinky100_sample", token=GOOD_TOKEN):
+    return CAVEclient(datastack, server_address=server.url, auth_token=token,
+                      write_server_cache=False)
+
+
+# -- info, versions, tables, metadata ----------------------------------------------------
+
 def test_datastacks_info_and_versions(cave_client, cave_server):
-    assert "pinky100_sample" in cave_client.info.get_datastacks()
+    assert {"pinky100_sample", "minnie65_sample"} <= set(cave_client.info.get_datastacks())
     info = cave_client.info.get_datastack_info()
     assert info["local_server"] == cave_server.url
-    assert info["synapse_table"] == "synapses"
+    assert info["synapse_table"] == "synapses" and info["soma_table"] == "soma_valence"
     assert info["aligned_volume"]["image_source"].startswith("precomputed://")
+    assert cave_client.info.segmentation_source().startswith("precomputed://")
     assert cave_client.info.viewer_resolution().tolist() == [4.0, 4.0, 40.0]
     assert cave_client.materialize.get_versions() == [185]
-    assert "synapses" in cave_client.materialize.get_tables()
+    meta = cave_client.materialize.get_version_metadata(185)
+    assert meta["valid"] and meta["time_stamp"] < meta["expires_on"]
+    assert cave_client.materialize.get_timestamp(185) == meta["time_stamp"]
+    assert set(cave_client.materialize.get_tables()) == {
+        p.stem for p in PINKY.glob("*.parquet")}
 
 
-def test_query_table_equal_filter_matches_pandas(cave_client):
-    full = pd.read_parquet(PINKY / "synapses.parquet")
-    root = int(full.pre_pt_root_id.iloc[0])
-    df = cave_client.materialize.query_table("synapses",
-                                             filter_equal_dict={"pre_pt_root_id": root})
-    expected = full[full.pre_pt_root_id == root]
-    assert sorted(df["id"]) == sorted(expected["id"])
-    assert df["pre_pt_root_id"].dtype == "int64"
-    assert list(df["ctr_pt_position"].iloc[0]) == list(
-        expected.set_index("id").loc[df["id"].iloc[0], "ctr_pt_position"])
+def test_table_metadata_single_and_all(cave_client, synapses):
+    md = cave_client.materialize.get_table_metadata("synapses")
+    assert md["schema_type"] == "synapse" and md["voxel_resolution"] == [4.0, 4.0, 40.0]
+    assert md["description"].startswith("Every synapse")
+    everything = cave_client.materialize.get_tables_metadata()
+    assert {m["table_name"] for m in everything} == set(cave_client.materialize.get_tables())
+    assert cave_client.materialize.get_annotation_count("synapses") == len(synapses)
+
+
+def test_minnie_versions_and_reference_table(cave_server):
+    client = client_for(cave_server, "minnie65_sample")
+    assert client.materialize.get_versions() == [0, 343, 795, 1718]
+    assert "synapses_pni_2" in client.materialize.get_tables(version=795)
+    # the reference table it names is not served, so the query must not try to join it
+    md = client.materialize.get_table_metadata("allen_v1_column_types_slanted_ref", version=0)
+    assert md["reference_table"] == ""
+    df = client.materialize.query_table("allen_v1_column_types_slanted_ref",
+                                        materialization_version=0, limit=5)
+    assert len(df) == 5 and df["pt_root_id"].dtype == "int64"
+
+
+# -- query_table with every filter kind --------------------------------------------------
+
+def _ids(df):
+    return sorted(df["id"].tolist())
+
+
+def test_query_filters_match_pandas(cave_client, synapses):
+    q = cave_client.materialize.query_table
+    roots = synapses.post_pt_root_id.unique()[:3].tolist()
+    one = int(synapses.pre_pt_root_id.iloc[0])
+    med = int(synapses["size"].median())
+    cases = [
+        (dict(filter_in_dict={"post_pt_root_id": roots}), synapses.post_pt_root_id.isin(roots)),
+        (dict(filter_out_dict={"post_pt_root_id": roots}), ~synapses.post_pt_root_id.isin(roots)),
+        (dict(filter_equal_dict={"pre_pt_root_id": one}), synapses.pre_pt_root_id == one),
+        (dict(filter_greater_dict={"size": med}), synapses["size"] > med),
+        (dict(filter_less_dict={"size": med}), synapses["size"] < med),
+        (dict(filter_greater_equal_dict={"size": med}), synapses["size"] >= med),
+        (dict(filter_less_equal_dict={"size": med}), synapses["size"] <= med),
+        (dict(filter_greater_dict={"size": med}, filter_in_dict={"post_pt_root_id": roots}),
+         (synapses["size"] > med) & synapses.post_pt_root_id.isin(roots)),
+    ]
+    for kwargs, mask in cases:
+        assert _ids(q("synapses", **kwargs)) == _ids(synapses[mask]), kwargs
+
+
+def test_spatial_filter_matches_pandas(cave_client, synapses):
+    pos = np.stack(synapses.ctr_pt_position.to_numpy())
+    lo, hi = np.percentile(pos, 25, axis=0).astype(int), np.percentile(pos, 75, axis=0).astype(int)
+    inside = np.all((pos >= lo) & (pos <= hi), axis=1)
+    df = cave_client.materialize.query_table(
+        "synapses", filter_spatial_dict={"ctr_pt_position": [lo.tolist(), hi.tolist()]})
+    assert 0 < len(df) < len(synapses)
+    assert _ids(df) == _ids(synapses[inside])
+
+
+def test_regex_filter_matches_pandas(cave_client, somas):
+    df = cave_client.materialize.query_table("soma_valence",
+                                             filter_regex_dict={"cell_type": "^[ig]$"})
+    assert sorted(df["id"]) == sorted(somas[somas.cell_type.isin(["i", "g"])]["id"])
+
+
+def test_select_offset_limit_resolution_split(cave_client, synapses):
+    q = cave_client.materialize.query_table
+    df = q("synapses", select_columns=["id", "ctr_pt_position"], offset=10, limit=7)
+    assert list(df.columns) == ["id", "ctr_pt_position"] and len(df) == 7
+    assert df["id"].tolist() == synapses["id"].iloc[10:17].tolist()
+    nm = q("synapses", limit=3, desired_resolution=[1, 1, 1])
+    vx = q("synapses", limit=3)
+    assert np.allclose(np.stack(nm.ctr_pt_position), np.stack(vx.ctr_pt_position) * [4, 4, 40])
+    assert nm.attrs["dataframe_resolution"] == [1.0, 1.0, 1.0]
+    split = q("synapses", limit=3, split_positions=True)
+    assert {"ctr_pt_position_x", "ctr_pt_position_y", "ctr_pt_position_z"} <= set(split.columns)
+
+
+def test_counts_and_json_answer(cave_client, synapses):
+    counted = cave_client.materialize.query_table("synapses", get_counts=True,
+                                                  filter_greater_dict={"size": 500})
+    assert int(counted["count"].iloc[0]) == int((synapses["size"] > 500).sum())
+    rows = cave_client.materialize.query_table("synapses", limit=2, return_df=False)
+    assert [r["id"] for r in rows] == synapses["id"].iloc[:2].tolist()
+
+
+def test_root_ids_stay_exact_int64(cave_client, synapses):
+    df = cave_client.materialize.query_table("synapses", limit=50)
+    assert df["pre_pt_root_id"].dtype == np.int64
+    assert df["pre_pt_root_id"].tolist() == synapses["pre_pt_root_id"].iloc[:50].tolist()
+
+
+# -- row limit ---------------------------------------------------------------------------
+
+def test_row_limit_truncates_and_warns(cave_client, cave_server, synapses, caplog):
+    cave_server.row_limit = 100
+    with caplog.at_level(logging.WARNING):
+        df = cave_client.materialize.query_table("synapses")
+    assert len(df) == 100
+    assert "Limited query to 100 rows" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert len(cave_client.materialize.query_table("synapses", limit=50)) == 50
+    assert "Limited query" not in caplog.text  # a limit under the cap is no truncation
+
+
+def test_row_limit_fault_per_endpoint(cave_client, cave_server):
+    cave_server.set_fault(r"/table/synapses/query", "row_limit", limit=10)
+    assert len(cave_client.materialize.query_table("synapses")) == 10
+    assert len(cave_client.materialize.query_table("soma_valence")) > 10
+
+
+# -- views, live queries -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory, synapses, somas):
+    syn = synapses.iloc[:60].reset_index(drop=True)
+    conn = (syn.groupby(["pre_pt_root_id", "post_pt_root_id"]).agg(
+        n_syn=("id", "size"), sum_size=("size", "sum")).reset_index())
+    nuclei = somas[["id", "pt_root_id", "pt_position"]].iloc[:30].reset_index(drop=True)
+    types = pd.DataFrame({"id": range(1, 31), "target_id": nuclei["id"],
+                          "classification_system": "valence", "cell_type": somas.cell_type[:30]})
+    return write_datastack(tmp_path_factory.mktemp("tiny") / "tiny", "tiny", {
+        7: {"synapses": (syn, {"schema": "synapse"}),
+            "nucleus_detection": (nuclei, {"schema": "nucleus_detection"}, "csv"),
+            "cell_types": (types, {"schema": "cell_type_reference",
+                                   "reference_table": "nucleus_detection"}),
+            "connections": (conn, {"kind": "view", "description": "pairs with n_syn"})},
+    }, timestamps={7: "2023-04-01T08:00:00"})
+
+
+def test_views_metadata_schema_and_query(make_cave_server, tiny_dir):
+    client = client_for(make_cave_server(datastack_dirs=[tiny_dir]), "tiny")
+    assert set(client.materialize.get_views()) == {"connections"}
+    assert "connections" not in client.materialize.get_tables()
+    assert client.materialize.get_view_metadata("connections")["description"] == \
+        "pairs with n_syn"
+    schema = client.materialize.get_view_schema("connections")
+    assert schema["n_syn"] == {"type": "integer"}
+    assert set(client.materialize.get_view_schemas()) == {"connections"}
+    df = client.materialize.query_view("connections", filter_greater_equal_dict={"n_syn": 2})
+    conn = pd.read_parquet(tiny_dir / "v7" / "connections.parquet")
+    assert len(df) == int((conn.n_syn >= 2).sum())
+
+
+def test_reference_table_is_joined_and_csv_positions(make_cave_server, tiny_dir):
+    client = client_for(make_cave_server(datastack_dirs=[tiny_dir]), "tiny")
+    df = client.materialize.query_table("cell_types")
+    assert len(df) == 30 and {"pt_root_id", "pt_position", "id_ref"} <= set(df.columns)
+    assert df["pt_root_id"].dtype == np.int64 and len(df["pt_position"].iloc[0]) == 3
+
+
+def test_live_query_serves_newest_version(make_cave_server, tiny_dir):
+    client = client_for(make_cave_server(datastack_dirs=[tiny_dir]), "tiny")
+    now = dt.datetime.now(dt.timezone.utc)
+    syn = pd.read_parquet(tiny_dir / "v7" / "synapses.parquet")
+    post = int(syn.post_pt_root_id.iloc[0])
+    live = client.materialize.query_table("synapses", timestamp=now,
+                                          filter_equal_dict={"post_pt_root_id": post})
+    assert _ids(live) == _ids(syn[syn.post_pt_root_id == post])
+    ll = client.materialize.live_live_query(
+        "synapses", now, filter_equal_dict={"synapses": {"post_pt_root_id": post}})
+    assert _ids(ll) == _ids(live)
+    with pytest.raises(requests.HTTPError, match="400"):
+        client.materialize.live_live_query("synapses", dt.datetime(2001, 1, 1))
+
+
+# -- chunkedgraph, state server ----------------------------------------------------------
+
+def test_chunkedgraph_latest_roots(make_cave_server, synapses):
+    old, kept = int(synapses.pre_pt_root_id.iloc[0]), int(synapses.post_pt_root_id.iloc[0])
+    new_a, new_b = 648518346349999001, 648518346349999002
+    client = client_for(make_cave_server(root_updates={old: [new_a, new_b]}))
+    cg = client.chunkedgraph
+    assert cg.is_latest_roots([old, kept, new_a]).tolist() == [False, True, True]
+    assert cg.suggest_latest_roots(old) == new_a
+    assert cg.suggest_latest_roots(kept) == kept
+    born = cg.get_root_timestamps([kept, new_a])
+    assert born[0] < born[1]
+    with pytest.raises(ValueError, match="expired"):
+        client.materialize.query_table("synapses", timestamp=dt.datetime.now(dt.timezone.utc),
+                                       filter_equal_dict={"pre_pt_root_id": old})
+
+
+def test_state_upload_and_download(cave_client, cave_server):
+    state = {"layers": [{"type": "segmentation", "name": "seg", "segments": ["1"]}],
+             "position": [1, 2, 3]}
+    state_id = cave_client.state.upload_state_json(state)
+    assert cave_client.state.get_state_json(state_id) == state
+    assert cave_server.state_json(state_id) == state
+    # target_site given: otherwise caveclient fetches the viewer's version.json first
+    url = cave_client.state.build_neuroglancer_url(state_id, target_site="spelunker")
+    assert url.startswith("https://spelunker.cave-explorer.org/#!middleauth+")
+    assert url.endswith(f"/nglstate/api/v1/{state_id}") and cave_server.url in url
+
+
+# -- auth and faults ---------------------------------------------------------------------
+
+def test_token_checked_on_every_endpoint_and_never_in_url(cave_client, cave_server):
+    cave_client.materialize.query_table("synapses", limit=1)
+    cave_client.chunkedgraph.is_latest_roots([1])
+    assert cave_server.requests
+    for r in cave_server.requests:
+        assert GOOD_TOKEN not in r.url
+        if not r.path.endswith("/api/versions"):
+            assert r.headers.get("Authorization") == f"Bearer {GOOD_TOKEN}", r.path
+    with pytest.raises(requests.HTTPError, match="401"):
+        client_for(cave_server, token="wrong-token")
+    with pytest.raises(requests.HTTPError, match="401"):
+        CAVEclient("pinky100_sample", server_address=cave_server.url,
+                   write_server_cache=False, auth_token_file="/nonexistent/token.json")
+    cave_server.tokens = {"rotated"}
+    with pytest.raises(requests.HTTPError, match="401"):
+        cave_client.materialize.get_tables()
+
+
+def test_missing_terms_of_service(cave_server, browser_opened):
+    cave_server.tos_required["pinky100_sample"] = "https://cavern.test/tos/7/accept"
+    with pytest.raises(requests.HTTPError, match="403") as info:
+        client_for(cave_server)
+    assert info.value.response.json()["error"] == "missing_tos"
+    assert browser_opened == ["https://cavern.test/tos/7/accept"]
+    assert client_for(cave_server, "minnie65_sample").materialize.get_versions()
+
+
+def test_http_error_faults(cave_client, cave_server):
+    q = cave_client.materialize.query_table
+    cave_server.set_fault(r"/query$", "server_error", times=1)
+    with pytest.raises(requests.HTTPError, match="500 Server Error"):
+        q("synapses", limit=1)
+    cave_server.set_fault(r"/tables$", "unauthorized", times=1)
+    with pytest.raises(requests.HTTPError, match="401"):
+        cave_client.materialize.get_tables()
+    cave_server.set_fault(r"/query$", "missing_tos", times=1)
+    with pytest.raises(requests.HTTPError, match="403"):
+        q("synapses", limit=1)
+    with pytest.raises(requests.HTTPError, match="404"):
+        q("no_such_table")
+    with pytest.raises(requests.HTTPError, match="400"):
+        q("synapses", filter_equal_dict={"no_such_column": 1})
+    cave_server.set_fault(r"/query$", "status", status=503, times=2)
+    assert len(q("synapses", limit=2)) == 2  # caveclient retries 502/503/504
+
+
+def test_expired_version_is_404(cave_client, cave_server):
+    cave_server.expired_versions["pinky100_sample"] = {185}
+    assert cave_client.materialize.get_versions() == []
+    assert cave_client.materialize.get_versions(expired=True) == [185]
+    with pytest.raises(requests.HTTPError, match="404"):
+        cave_client.materialize.query_table("synapses", materialization_version=185)
+
+
+def test_transport_faults(cave_client, cave_server):
+    q = cave_client.materialize.query_table
+    cave_server.set_fault(r"/query$", "drop")
+    with pytest.raises(requests.ConnectionError):
+        q("synapses", limit=1)
+    cave_server.clear_faults()
+    cave_server.set_fault(r"/query$", "drop", times=1)
+    assert len(q("synapses", limit=1)) == 1  # one drop is retried by caveclient
+    cave_server.set_fault(r"/query$", "garbage_arrow", times=1)
+    with pytest.raises(pa.ArrowInvalid):
+        q("synapses", limit=1)
+    cave_server.set_fault(r"/tables$", "malformed_json", times=1)
+    with pytest.raises(requests.JSONDecodeError):
+        cave_client.materialize.get_tables()
+
+
+def test_slow_response(cave_server):
+    client = client_for(cave_server)
+    url = f"{client.materialize.server_address}/materialize/api/v2/datastack/" \
+          "pinky100_sample/version/185/tables"
+    cave_server.set_fault(r"/tables$", "slow", delay=0.4)
+    # caveclient's session retries a read timeout; when retries run out requests raises
+    # ConnectionError (MaxRetryError from ReadTimeoutError), not requests.Timeout
+    with pytest.raises(requests.ConnectionError, match="Read timed out"):
+        client.materialize.session.get(url, timeout=0.1)
+    cave_server.clear_faults()
+    cave_server.set_fault(r"/tables$", "slow", delay=0.3, times=1)
+    started = dt.datetime.now()
+    assert client.materialize.get_tables()
+    assert (dt.datetime.now() - started).total_seconds() >= 0.3
+
+
+def test_old_server_mode(cave_server):
+    cave_server.set_old_server(True)
+    client = client_for(cave_server)
+    assert client.materialize.api_version == 2
+    with pytest.raises(ServerIncompatibilityError, match="5.13.0"):
+        client.materialize.query_table("synapses", limit=1)
+    with pytest.raises(ServerIncompatibilityError):
+        client.materialize.get_views()
+    cave_server.set_old_server(False)
+    newer = client_for(cave_server)
+    assert newer.materialize.api_version == 3  # built now: materialize is created lazily
+    cave_server.set_old_server(True)  # a v3 endpoint vanishes under a client that chose v3
+    with pytest.raises(requests.HTTPError, match="404"):
+        newer.materialize.get_views()
+
+
+def test_table_manager_reads_schemas(cave_client):
+    tables = cave_client.materialize.tables
+    assert len(tables.soma_valence(cell_type="e").query()) > 0
