@@ -266,7 +266,14 @@ class CaveSource(DataSource):
             return info
         if key not in self._probed:
             probe = QuerySpec(table, datastack, v, limit=1, is_view=info.kind == "view")
-            frame = self._run(probe, info)
+            try:
+                frame = self._run(probe, info)
+            except (DataSourceError, InvalidInputError) as exc:
+                if not info.columns:
+                    raise
+                # The schema's columns still let the user build a query; say why they may differ.
+                return replace(info, notice_text=(info.notice_text + " ").lstrip() +
+                               f"Columns come from the schema: a test query failed ({exc.message})")
             self._probed[key] = replace(info, columns=columns_from_frame(frame))
         return self._probed[key]
 

@@ -44,8 +44,7 @@ def judge_truncation(result: QueryResult, info: TableInfo, warnings: list[str],
         result.truncated = True
     # An unfiltered table query can be compared with the table's size (one cheap request).
     if (result.total_rows is None and not spec.filters and info.kind == "table"
-            and spec.timestamp is None and n
-            and (result.truncated or not below_user_limit or n >= 1000)):
+            and spec.timestamp is None and n):
         try:
             total = count_rows()
         except CavernError as exc:  # the rows are fine; only the total is unknown
