@@ -208,8 +208,9 @@ def resolve_cell_types(cell_table: pd.DataFrame, *, root_col: str = "pt_root_id"
 def lookup_per_cell(ids, values, name: str) -> np.ndarray:
     """Align per-cell values with ``ids``.
 
-    ``values`` is either a Series indexed by root id (cells not in it get missing values) or
-    an array/list with one value per id, in the same order as ``ids``.
+    ``values`` is either a Series indexed by root id (cells not in it get missing values; a
+    repeated id takes its first value, so pass cell types through :func:`resolve_cell_types`)
+    or an array/list with one value per id, in the same order as ``ids``.
     """
     ids = as_root_ids(ids, "cell ids")
     if isinstance(values, pd.Series) and not isinstance(values.index, pd.RangeIndex):
