@@ -1,0 +1,308 @@
+"""Cavern's main window: datastack/version picker, table browser, query builder, results."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QTabWidget,
+                               QToolBar, QWidget)
+
+from models.errors import CancelledError, CavernError
+from services.data_source import DataSource
+from ui.query_builder_panel import QueryBuilderPanel
+from ui.result_panel import ResultPanel
+from ui.table_browser_panel import TableBrowserPanel
+from ui.workers import RequestRunner
+
+
+class MainWindow(QMainWindow):
+    # (source, datastack, version) whenever the picked datastack or version changes
+    contextChanged = Signal(object, str, object)
+
+    def __init__(self, source: DataSource, settings: QSettings, datastack: str | None = None,
+                 app_version: str = ""):
+        super().__init__()
+        self.local_source = source
+        self.settings = settings
+        self.app_version = app_version
+        self.setWindowTitle("Cavern")
+        self.setObjectName("CavernMainWindow")
+        self.resize(1400, 860)
+        # (source, datastack) of the entry picked in the datastack combo
+        self.source: DataSource = source
+        self.datastack = ""
+        self.version: int | None = None
+        self._pending_table = settings.value("last_table", "", str)
+        self.meta_runner = RequestRunner(self)
+        self.query_runner = RequestRunner(self)
+        self.count_runner = RequestRunner(self)
+
+        self._build_toolbar()
+        self.browser = TableBrowserPanel()
+        self.builder = QueryBuilderPanel()
+        self.results = ResultPanel()
+        self.tabs = QTabWidget(documentMode=True)
+        self.tabs.addTab(self.results, "Results")
+        self.setCentralWidget(self.tabs)
+        self.browser_dock = self._dock("Tables", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.builder_dock = self._dock("Query", self.builder, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._build_status_bar()
+        self._build_menus()
+        self.resizeDocks([self.browser_dock, self.builder_dock], [330, 380],
+                         Qt.Orientation.Horizontal)
+
+        self.browser.tableSelected.connect(self.builder.set_table)
+        self.browser.tableActivated.connect(lambda _t: self.builder.run_button.click())
+        self.browser.countRequested.connect(self._count_rows)
+        self.builder.runRequested.connect(self.run_query)
+        self.builder.cancelRequested.connect(self.query_runner.cancel)
+        self.builder.copyCodeRequested.connect(self._copy_code)
+        self.builder.message.connect(self.show_error)
+        self.query_runner.busyChanged.connect(self._query_busy)
+        self.query_runner.failed.connect(self._query_failed)
+        self.meta_runner.failed.connect(self.show_error)
+        self.meta_runner.busyChanged.connect(self._meta_busy)
+        self.count_runner.failed.connect(self._count_failed)
+
+        self._restore_layout()
+        for name in source.datastacks():
+            self.add_datastack(source, name, select=False)
+        wanted = datastack or settings.value("last_datastack", "", str)
+        self.select_datastack(wanted if wanted in source.datastacks() else None)
+
+    # ---- construction ------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Datastack", self)
+        bar.setObjectName("toolbar_datastack")
+        bar.setMovable(False)
+        self.datastack_combo = QComboBox(minimumContentsLength=24)
+        self.datastack_combo.setToolTip("Datastack: a bundled sample, a local folder or a CAVE server")
+        self.version_combo = QComboBox(minimumContentsLength=18)
+        self.version_combo.setToolTip("Materialization version")
+        bar.addWidget(QLabel(" Datastack "))
+        bar.addWidget(self.datastack_combo)
+        bar.addWidget(QLabel("  Version "))
+        bar.addWidget(self.version_combo)
+        self.addToolBar(bar)
+        self.toolbar = bar
+        self.datastack_combo.currentIndexChanged.connect(self._datastack_changed)
+        self.version_combo.currentIndexChanged.connect(self._version_changed)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.busy_bar = QProgressBar(maximumWidth=140, maximumHeight=14)
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setVisible(False)
+        self.busy_label = QLabel()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.query_runner.cancel)
+        sb.addPermanentWidget(self.busy_label)
+        sb.addPermanentWidget(self.busy_bar)
+        sb.addPermanentWidget(self.cancel_button)
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        self.open_action = QAction("&Open datastack folder…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_datastack_folder)
+        file_menu.addAction(self.open_action)
+        file_menu.addSeparator()
+        for action in self.results.export_actions():
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.file_menu = file_menu
+        self.view_menu = mb.addMenu("&View")
+        self.view_menu.addAction(self.browser_dock.toggleViewAction())
+        self.view_menu.addAction(self.builder_dock.toggleViewAction())
+        help_menu = mb.addMenu("&Help")
+        about = QAction("&About Cavern", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+        self.help_menu = help_menu
+
+    # ---- datastacks and versions ------------------------------------------------
+    def add_datastack(self, source: DataSource, name: str, label: str = "", select: bool = True) -> None:
+        for i in range(self.datastack_combo.count()):
+            src, ds = self.datastack_combo.itemData(i)
+            if src is source and ds == name:
+                if select:
+                    self.datastack_combo.setCurrentIndex(i)
+                return
+        text = label or (f"{name}  (local)" if source.kind == "local" else name)
+        self.datastack_combo.addItem(text, (source, name))
+        if select:
+            self.datastack_combo.setCurrentIndex(self.datastack_combo.count() - 1)
+
+    def select_datastack(self, name: str | None) -> None:
+        for i in range(self.datastack_combo.count()):
+            if name is None or self.datastack_combo.itemData(i)[1] == name:
+                if self.datastack_combo.currentIndex() == i:
+                    self._datastack_changed(i)
+                self.datastack_combo.setCurrentIndex(i)
+                return
+
+    def _datastack_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        self.source, self.datastack = self.datastack_combo.itemData(index)
+        self.settings.setValue("last_datastack", self.datastack)
+        self.version_combo.blockSignals(True)
+        self.version_combo.clear()
+        self.version_combo.blockSignals(False)
+        self.browser.set_tables([])
+        self.builder.set_table(None)
+        src, ds = self.source, self.datastack
+        self.meta_runner.run(lambda cancel: (src.versions(ds), src.default_version(ds)),
+                             on_result=self._versions_loaded)
+
+    def _versions_loaded(self, result) -> None:
+        versions, default = result
+        self.version_combo.blockSignals(True)
+        self.version_combo.clear()
+        for v in sorted(versions, key=lambda v: v.version, reverse=True):
+            self.version_combo.addItem(v.label(), v.version)
+            self.version_combo.setItemData(self.version_combo.count() - 1, v.description,
+                                           Qt.ItemDataRole.ToolTipRole)
+        self.version_combo.blockSignals(False)
+        idx = self.version_combo.findData(default)
+        self.version_combo.setCurrentIndex(max(idx, 0))
+        self._version_changed(self.version_combo.currentIndex())
+
+    def _version_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        self.version = self.version_combo.itemData(index)
+        src, ds, v = self.source, self.datastack, self.version
+        self.contextChanged.emit(src, ds, v)
+        self.meta_runner.run(lambda cancel: src.tables(ds, v), on_result=self._tables_loaded)
+
+    def _tables_loaded(self, tables) -> None:
+        current = self.browser.current_table()
+        select = current.name if current else self._pending_table
+        self.browser.set_tables(tables, select=select)
+        self.statusBar().showMessage(
+            f"{self.datastack} {self.version_combo.currentText()}: {len(tables)} tables", 5000)
+
+    def open_datastack_folder(self, folder: str | None = None) -> None:
+        if not folder:
+            folder = QFileDialog.getExistingDirectory(self, "Open datastack folder")
+            if not folder:
+                return
+        try:
+            name = self.local_source.add_folder(folder)
+        except CavernError as exc:
+            self.show_error(exc)
+            return
+        self.add_datastack(self.local_source, name)
+
+    # ---- queries -------------------------------------------------------------------
+    def run_query(self, spec) -> None:
+        spec = spec.with_(datastack=self.datastack, version=spec.version or self.version)
+        self._query_started = time.perf_counter()
+        self.results.set_message(f"Running query on {spec.table}…")
+        self.query_runner.run(self.source.query, spec, on_result=self._query_done)
+
+    def _query_done(self, result) -> None:
+        self.results.set_result(result)
+        self.tabs.setCurrentWidget(self.results)
+        self.statusBar().showMessage(f"{result.spec.table}: {result.summary()}", 8000)
+        self.settings.setValue("last_table", result.spec.table)
+
+    def _query_failed(self, err: CavernError) -> None:
+        if isinstance(err, CancelledError):
+            self.results.set_message("Query cancelled; the previous result is kept.")
+            self.statusBar().showMessage("Query cancelled.", 5000)
+        else:
+            self.results.set_message(f"Query failed: {err}", error=True)
+            self.show_error(err)
+
+    def _query_busy(self, busy: bool) -> None:
+        self.builder.set_busy(busy)
+        self.cancel_button.setVisible(busy)
+        self._meta_busy(busy or self.meta_runner.busy)
+
+    def _meta_busy(self, busy: bool) -> None:
+        busy = busy or self.query_runner.busy
+        self.busy_bar.setVisible(busy)
+        self.busy_label.setText("Working…" if busy else "")
+
+    def _count_rows(self, table: str) -> None:
+        src, ds, v = self.source, self.datastack, self.version
+        self.count_runner.run(lambda cancel: src.row_count(ds, table, v),
+                              on_result=lambda n: self.browser.update_row_count(table, n))
+
+    def _count_failed(self, err) -> None:
+        self.show_error(err)
+        t = self.browser.current_table()
+        if t is not None:
+            self.browser.update_row_count(t.name, t.row_count) if t.row_count else self.browser._show(t)
+
+    def _copy_code(self, spec) -> None:
+        spec = spec.with_(datastack=self.datastack, version=spec.version or self.version)
+        table = self.browser.current_table()
+        server = getattr(self.source, "server_address", "")
+        code = spec.to_caveclient_code(server, table.voxel_resolution if table else (4, 4, 40))
+        if self.source.kind == "local":
+            code = ("# Local sample datastack: on a CAVE server the same query reads:\n" + code)
+        QApplication.clipboard().setText(code)
+        self.statusBar().showMessage("caveclient code copied to the clipboard.", 5000)
+
+    # ---- messages, about, layout -------------------------------------------------------
+    def show_error(self, err) -> None:
+        text = str(err)
+        self.statusBar().setStyleSheet("QStatusBar { color: #c0392b; }")
+        self.statusBar().showMessage(text, 15000)
+        self.statusBar().messageChanged.connect(self._reset_status_style)
+
+    def _reset_status_style(self, text: str) -> None:
+        if not text:
+            self.statusBar().setStyleSheet("")
+
+    def show_about(self) -> None:
+        credits = []
+        for i in range(self.datastack_combo.count()):
+            src, ds = self.datastack_combo.itemData(i)
+            if src.kind == "local":
+                try:
+                    c = src.datastack_info(ds).credits
+                except CavernError:
+                    continue
+                if c:
+                    credits.append(f"<p><b>{ds}</b>: {c}</p>")
+        QMessageBox.about(self, "About Cavern", (
+            f"<h3>Cavern {self.app_version}</h3><p>Browse CAVE connectome data: tables, "
+            "queries, cells, connectivity and Neuroglancer links.</p>"
+            "<p><b>Sample data</b></p>" + "".join(credits)))
+
+    def _restore_layout(self) -> None:
+        geom = self.settings.value("geometry")
+        state = self.settings.value("window_state")
+        if geom is not None:
+            self.restoreGeometry(geom)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        self.query_runner.cancel(quiet=True)
+        super().closeEvent(event)
+
+
+def app_icon() -> QIcon:
+    from importlib.resources import files
+    path = files("resources") / "icons" / "cavern.svg"
+    return QIcon(str(path)) if path.is_file() else QIcon()
