@@ -83,7 +83,7 @@ class CaveTestServer:
         self._server = make_server(self.host, 0, create_app(self), threaded=True,
                                    request_handler=_QuietHandler)
         self.url = f"http://{self.host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         name="cave-test-server", daemon=True)
         self._thread.start()
         return self

@@ -357,3 +357,9 @@ def test_old_server_mode(cave_server):
 def test_table_manager_reads_schemas(cave_client):
     tables = cave_client.materialize.tables
     assert len(tables.soma_valence(cell_type="e").query()) > 0
+
+
+def test_auth_service_user_information(cave_client):
+    users = cave_client.auth.get_user_information([1, 2])
+    assert [u["id"] for u in users] == [1, 2]
+    assert cave_client.auth.get_tokens()
