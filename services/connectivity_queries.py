@@ -393,3 +393,16 @@ def parse_filters(lines: Sequence[str], info: TableInfo) -> tuple[Filter, ...]:
     """Filter expressions (CLI syntax) typed one per line, checked against the table."""
     from models.filters import parse_filter_expr
     return tuple(parse_filter_expr(t, info.kinds) for t in lines if t.strip())
+
+
+def cell_set_spec(source: DataSource, datastack: str, version: int | None, table: str | None,
+                  filter_lines: Sequence[str] = (), root_ids=None) -> CellSetSpec:
+    """A cell set as the GUI describes it: pasted ``root_ids`` (typed from ``table``), or the
+    rows of ``table`` matching filter expressions typed one per line."""
+    if root_ids is not None and len(root_ids):
+        return CellSetSpec(root_ids=tuple(int(i) for i in as_root_ids(root_ids)),
+                           type_table=table)
+    if not table:
+        raise InvalidInputError("Choose a cell table or paste root ids.", field="cells")
+    info = source.table_info(datastack, table, version)
+    return CellSetSpec(table, parse_filters(filter_lines, info), type_table=table)

@@ -1,0 +1,74 @@
+"""The connectivity viewer: partners of one cell, and the matrix of a set of cells.
+
+Integration (for the lead, in ui/main_window.py):
+    panel = ConnectivityPanel(); self.tabs.addTab(panel, "Connectivity")
+    window.contextChanged            -> panel.set_context(source, datastack, version)
+    result_panel.rootIdActivated     -> panel.show_cell(root_id)   (optional: partners of it)
+    panel.inspectCell(int)           -> the cell inspector (show that cell)
+    panel.linkRequested(list)        -> services/neuroglancer_links (the cell, then partners)
+    panel.pairActivated(int, int)    -> optional (pre, post root ids of a clicked matrix cell)
+    panel.message(str)               -> window status bar (errors are also shown in the panel)
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from models.errors import CavernError
+from services.connectivity_queries import cell_type_tables
+from ui.connectivity_matrix_view import ConnectivityMatrixView
+from ui.partners_view import PartnersView
+from ui.workers import RequestRunner
+
+
+class ConnectivityPanel(QWidget):
+    inspectCell = Signal("qint64")  # 64-bit root id (Signal(int) would overflow)
+    linkRequested = Signal(list)
+    pairActivated = Signal("qint64", "qint64")
+    message = Signal(str)
+    contextReady = Signal()  # cell-type tables listed for the new context
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.partners = PartnersView()
+        self.matrix = ConnectivityMatrixView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.partners, "Partners of a cell")
+        self.tabs.addTab(self.matrix, "Connectivity matrix")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tabs)
+        self.runner = RequestRunner(self)  # lists the cell-type tables off the GUI thread
+        self.partners.inspectCell.connect(self.inspectCell)
+        self.partners.linkRequested.connect(self.linkRequested)
+        self.partners.message.connect(self.message)
+        self.matrix.pairActivated.connect(self.pairActivated)
+        self.matrix.message.connect(self.message)
+        self._context = (None, "", None)
+
+    def set_context(self, source, datastack: str, version) -> None:
+        self._context = (source, datastack, version)
+        if source is None or not datastack:
+            return
+        self.partners.status.show_text(f"Reading the tables of {datastack}…")
+        self.runner.run(self._tables, source, datastack, version,
+                        on_result=self._tables_ready, on_error=self._tables_failed)
+
+    @staticmethod
+    def _tables(source, datastack, version, cancel=None) -> list[str]:
+        return cell_type_tables(source, datastack, version)
+
+    def _tables_ready(self, tables: list[str]) -> None:
+        source, datastack, version = self._context
+        self.partners.set_context(source, datastack, version, tables)
+        self.matrix.set_context(source, datastack, version, tables)
+        self.contextReady.emit()
+
+    def _tables_failed(self, err: CavernError) -> None:
+        self.partners.status.show_text(str(err), error=True)
+        self.message.emit(str(err))
+
+    def show_cell(self, root_id: int) -> None:
+        """Show the partners of this cell (e.g. double-click on a root id elsewhere)."""
+        self.tabs.setCurrentWidget(self.partners)
+        self.partners.show_cell(root_id)
