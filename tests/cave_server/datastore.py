@@ -11,6 +11,7 @@ server answers caveclient's queries with split positions and filtering is then v
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,12 +42,13 @@ class ServedTable:
     voxel_resolution: list
     _frame: pd.DataFrame | None = None
     position_columns: list = field(default_factory=list)
-    column_types: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def frame(self) -> pd.DataFrame:
         """Rows with positions split into _x/_y/_z; read on first use and kept."""
-        if self._frame is None:
-            self._frame, self.position_columns = _split_positions(_read_table(self.path))
+        with self._lock:  # requests run on several threads; read the file once
+            if self._frame is None:
+                self._frame, self.position_columns = _split_positions(_read_table(self.path))
         return self._frame
 
     def schema_columns(self) -> dict:
