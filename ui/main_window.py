@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import time
+from datetime import timezone
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QDateTime, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
+from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget, QFileDialog, QLabel,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QTabWidget,
                                QToolBar, QWidget)
 
@@ -17,12 +18,15 @@ from ui.table_browser_panel import TableBrowserPanel
 from ui.workers import RequestRunner
 
 
+LIVE = "live"  # version-combo data of the live entry
+
+
 class MainWindow(QMainWindow):
     # (source, datastack, version) whenever the picked datastack or version changes
     contextChanged = Signal(object, str, object)
 
     def __init__(self, source: DataSource, settings: QSettings, datastack: str | None = None,
-                 app_version: str = ""):
+                 app_version: str = "", token_store=None, cave_source_factory=None):
         super().__init__()
         self.local_source = source
         self.settings = settings
@@ -34,6 +38,7 @@ class MainWindow(QMainWindow):
         self.source: DataSource = source
         self.datastack = ""
         self.version: int | None = None
+        self.live = False  # a CAVE datastack queried live at live_edit's timestamp
         self._pending_table = settings.value("last_table", "", str)
         self.meta_runner = RequestRunner(self)
         self.query_runner = RequestRunner(self)
@@ -66,6 +71,8 @@ class MainWindow(QMainWindow):
         self.meta_runner.busyChanged.connect(self._meta_busy)
         self.count_runner.failed.connect(self._count_failed)
 
+        from ui.cave_controller import CaveController, default_source_factory
+        self.cave = CaveController(self, token_store, cave_source_factory or default_source_factory)
         self._restore_layout()
         for name in source.datastacks():
             self.add_datastack(source, name, select=False)
@@ -92,6 +99,13 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.datastack_combo)
         bar.addWidget(QLabel("  Version "))
         bar.addWidget(self.version_combo)
+        self.live_edit = QDateTimeEdit(QDateTime.currentDateTimeUtc())
+        self.live_edit.setTimeSpec(Qt.TimeSpec.UTC)
+        self.live_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss 'UTC'")
+        self.live_edit.setCalendarPopup(True)
+        self.live_edit.setToolTip("Live query: the data as they were at this moment (UTC)")
+        self.live_action = bar.addWidget(self.live_edit)
+        self.live_action.setVisible(False)
         self.addToolBar(bar)
         self.toolbar = bar
         self.datastack_combo.currentIndexChanged.connect(self._datastack_changed)
@@ -176,6 +190,11 @@ class MainWindow(QMainWindow):
             self.version_combo.addItem(v.label(), v.version)
             self.version_combo.setItemData(self.version_combo.count() - 1, v.description,
                                            Qt.ItemDataRole.ToolTipRole)
+        if self.source.kind == "cave":
+            self.version_combo.addItem("live (at a time)", LIVE)
+            self.version_combo.setItemData(self.version_combo.count() - 1,
+                                           "Query the live database at a timestamp (not cached)",
+                                           Qt.ItemDataRole.ToolTipRole)
         self.version_combo.blockSignals(False)
         idx = self.version_combo.findData(default)
         self.version_combo.setCurrentIndex(max(idx, 0))
@@ -184,7 +203,10 @@ class MainWindow(QMainWindow):
     def _version_changed(self, index: int) -> None:
         if index < 0:
             return
-        self.version = self.version_combo.itemData(index)
+        data = self.version_combo.itemData(index)
+        self.live = data == LIVE
+        self.live_action.setVisible(self.live)
+        self.version = None if self.live else data
         src, ds, v = self.source, self.datastack, self.version
         self.contextChanged.emit(src, ds, v)
         self.meta_runner.run(lambda cancel: src.tables(ds, v), on_result=self._tables_loaded)
@@ -209,8 +231,14 @@ class MainWindow(QMainWindow):
         self.add_datastack(self.local_source, name)
 
     # ---- queries -------------------------------------------------------------------
+    def _with_context(self, spec):
+        if self.live:
+            when = self.live_edit.dateTime().toPython().replace(tzinfo=timezone.utc)
+            return spec.with_(datastack=self.datastack, version=None, timestamp=when)
+        return spec.with_(datastack=self.datastack, version=spec.version or self.version)
+
     def run_query(self, spec) -> None:
-        spec = spec.with_(datastack=self.datastack, version=spec.version or self.version)
+        spec = self._with_context(spec)
         self._query_started = time.perf_counter()
         self.results.set_message(f"Running query on {spec.table}…")
         self.query_runner.run(self.source.query, spec, on_result=self._query_done)
@@ -251,9 +279,9 @@ class MainWindow(QMainWindow):
             self.browser.update_row_count(t.name, t.row_count) if t.row_count else self.browser._show(t)
 
     def _copy_code(self, spec) -> None:
-        spec = spec.with_(datastack=self.datastack, version=spec.version or self.version)
+        spec = self._with_context(spec)
         table = self.browser.current_table()
-        server = getattr(self.source, "server_address", "")
+        server = getattr(self.source, "server", "")
         code = spec.to_caveclient_code(server, table.voxel_resolution if table else (4, 4, 40))
         if self.source.kind == "local":
             code = ("# Local sample datastack: on a CAVE server the same query reads:\n" + code)

@@ -54,7 +54,8 @@ class RequestRunner(QObject):
         self._token = token
         if pass_cancel:
             kwargs["cancel"] = token
-        worker = create_worker(fn, *args, _start_thread=False, **kwargs)
+        # _ignore_errors: errors come to done_err below, never re-raised in the GUI thread
+        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True, **kwargs)
         self._workers.add(worker)
 
         def done_ok(value):
