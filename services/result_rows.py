@@ -9,21 +9,16 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from services import quick_filter
 from services.export import is_list_like, list_text
 
 INT, FLOAT, BOOL, TEXT, LIST, TIME, OTHER = "int", "float", "bool", "text", "list", "time", "other"
 NUMERIC = (INT, FLOAT)
-# Characters each kind's text can contain: a needle with others cannot match that column.
-_INT_CHARS = set("0123456789-")
-_FLOAT_CHARS = set("0123456789-+.einfa")
-_LIST_CHARS = set("0123456789-+.[], einfa")
-_TIME_CHARS = set("0123456789-:. t")
 
 
 def column_kind(values: np.ndarray) -> str:
@@ -115,6 +110,7 @@ class ResultRows:
         self._rows: np.ndarray | None = None  # view row -> source row; None: identity
         self._xyz: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._arrow: dict[int, pa.Array] = {}
+        self._index: dict = {}
         self._lock = threading.Lock()
 
     # ---- shape and cells -----------------------------------------------------------
@@ -165,6 +161,11 @@ class ResultRows:
         values, kind = self.columns[column], self.kinds[column]
         if kind == LIST:
             xyz, valid = self.positions(column)
+            packed = _packed_key(xyz if valid.all() else xyz[valid])
+            if packed is not None:  # one argsort instead of a 3-key lexsort
+                return _ordered(None if valid.all() else valid,
+                                lambda: np.argsort(packed, kind="stable"),
+                                lambda: np.argsort(packed[::-1], kind="stable"), descending)
             keys = [xyz[valid, i] for i in range(xyz.shape[1] - 1, -1, -1)]
             return _ordered(valid, lambda: np.lexsort(keys), lambda: np.lexsort(
                 [k[::-1] for k in keys]), descending)
@@ -186,54 +187,27 @@ class ResultRows:
     def filter_mask(self, text: str) -> np.ndarray | None:
         """Source rows whose cell text contains ``text`` (any column, any case).
 
-        Thread-safe: it only reads the columns, so it can run in a worker while the
-        GUI keeps drawing. Floats match their full-precision text.
+        Safe in a worker thread: it reads the columns and fills caches under a lock.
         """
-        needle = text.strip().lower()
-        if not needle or self.n_source == 0:
-            return None
-        chars = set(needle)
-        preds, table = [], {}
-        for i, kind in enumerate(self.kinds):
-            name = f"c{i}"
-            if kind == INT and chars <= _INT_CHARS:
-                table[name] = pa.array(self.columns[i])
-                preds.append(f"contains(CAST({name} AS VARCHAR), $n)")
-            elif kind == FLOAT and chars <= _FLOAT_CHARS:
-                table[name] = pa.array(self.columns[i], from_pandas=True)
-                preds.append(f"contains(lower(CAST({name} AS VARCHAR)), $n)")
-            elif kind == TIME and chars <= _TIME_CHARS:
-                table[name] = pa.array(self.columns[i])
-                preds.append(f"contains(lower(CAST({name} AS VARCHAR)), $n)")
-            elif kind == LIST and chars <= _LIST_CHARS:
-                preds.append(self._list_predicate(i, chars, table))
-            elif kind in (TEXT, OTHER, BOOL):
-                table[name] = self.arrow_column(i)
-                preds.append(f"contains(lower(CAST({name} AS VARCHAR)), $n)")
-        if not preds:
-            return np.zeros(self.n_source, dtype=bool)
-        sql = "SELECT coalesce(" + " OR ".join(preds) + ", false) AS m FROM t"
-        data = pa.table(table) if table else pa.table({"_": pa.nulls(self.n_source)})
-        con = duckdb.connect()
-        try:
-            con.register("t", data)
-            return con.execute(sql, {"n": needle}).fetchnumpy()["m"].astype(bool, copy=False)
-        finally:
-            con.close()
+        return quick_filter.filter_mask(self, text)
 
-    def _list_predicate(self, i: int, chars: set, table: dict) -> str:
-        xyz, valid = self.positions(i)
-        parts = []
-        for d in range(xyz.shape[1]):
-            name = f"c{i}_{d}"
-            col = xyz[:, d]
-            if col.dtype.kind == "f" and np.all(np.isnan(col) | (col == np.round(col))):
-                col = np.where(np.isnan(col), 0, col).astype(np.int64)  # shown as whole numbers
-            table[name] = pa.array(col, mask=~valid)
-            parts.append(f"CAST({name} AS VARCHAR)")
-        if chars <= _INT_CHARS:  # digits cannot span the ", " separators
-            return "(" + " OR ".join(f"contains({p}, $n)" for p in parts) + ")"
-        return "contains(lower('[' || " + " || ', ' || ".join(parts) + " || ']'), $n)"
+    def text_index(self, key) -> quick_filter.TextIndex:
+        """Codes + distinct texts of a column, or of one axis ``(column, d)`` of a list."""
+        with self._lock:
+            if key not in self._index:
+                if isinstance(key, tuple):
+                    xyz, valid = self._positions(key[0])
+                    values = xyz[:, key[1]]
+                    kind = FLOAT if values.dtype.kind == "f" else INT
+                    index = quick_filter.build_index(values, kind, format_value)
+                    if not valid.all():
+                        index.codes[~valid] = -1
+                else:
+                    kind = self.kinds[key]
+                    formatter = format_float if kind == FLOAT else format_value
+                    index = quick_filter.build_index(self.columns[key], kind, formatter)
+                self._index[key] = index
+            return self._index[key]
 
     def set_filter(self, text: str, mask: np.ndarray | None = None) -> None:
         """Apply a filter; ``mask`` is ``filter_mask(text)`` if it was computed elsewhere."""
@@ -254,9 +228,12 @@ class ResultRows:
     def positions(self, column: int) -> tuple[np.ndarray, np.ndarray]:
         """A list column as an (n, k) array plus a validity mask (cached)."""
         with self._lock:
-            if column not in self._xyz:
-                self._xyz[column] = _stack_lists(self.columns[column])
-            return self._xyz[column]
+            return self._positions(column)
+
+    def _positions(self, column: int) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._xyz:
+            self._xyz[column] = _stack_lists(self.columns[column])
+        return self._xyz[column]
 
     def arrow_column(self, column: int) -> pa.Array:
         with self._lock:
@@ -286,15 +263,37 @@ def _ordered(valid, ascending, on_reversed, descending: bool) -> np.ndarray:
     return np.concatenate([idx[local], np.flatnonzero(~valid)])
 
 
+def _packed_key(xyz: np.ndarray) -> np.ndarray | None:
+    """x, y, z packed into one int64 that sorts like (x, y, z), when the bits fit."""
+    if xyz.dtype.kind not in "iu" or xyz.size == 0 or xyz.min() < 0:
+        return None
+    bits = [int(xyz[:, d].max()).bit_length() for d in range(xyz.shape[1])]
+    if sum(bits) > 63:
+        return None
+    key = np.zeros(len(xyz), dtype=np.int64)
+    for d in range(xyz.shape[1]):
+        key <<= bits[d]
+        key |= xyz[:, d].astype(np.int64, copy=False)
+    return key
+
+
 def _stack_lists(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, k) numbers plus validity from a column of per-row lists/arrays."""
     n = len(values)
-    try:  # fast path: every row holds a list of the same length
-        lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
-        if n and lengths.min() == lengths.max() > 0:
-            xyz = np.concatenate(values).reshape(n, int(lengths[0]))
-            if xyz.dtype.kind in "iuf":
-                return xyz, np.ones(n, dtype=bool)
-    except (ValueError, TypeError):  # None rows, or values that are not numbers
+    try:  # one vectorized pass through Arrow: offsets tell every row's length
+        arr = pa.array(values, from_pandas=True)
+        if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+            valid = arr.is_valid().to_numpy(zero_copy_only=False)
+            lengths = np.diff(arr.offsets.to_numpy())
+            width = int(lengths[valid].max()) if valid.any() else 1
+            flat = arr.flatten().to_numpy(zero_copy_only=False)
+            if flat.dtype.kind in "iuf" and np.all(lengths[valid] == width):
+                if valid.all():
+                    return flat.reshape(n, width), valid
+                xyz = np.full((n, width), np.nan)
+                xyz[valid] = flat.reshape(-1, width)
+                return xyz, valid
+    except (pa.ArrowException, TypeError, ValueError):  # mixed or non-numeric lists
         pass
     lengths = [len(v) if is_list_like(v) else 0 for v in values]
     width = max(lengths, default=0) or 1
