@@ -23,6 +23,7 @@ class ProofreadingStatus:
     """A proofreading table's verdict on the cell; ``None`` where the table is silent."""
 
     table: str
+    status: str | None = None  # a whole-cell status column (pinky100: "complete")
     axon_status: str | None = None  # e.g. "extended", "clean", "non", "complete"
     dendrite_status: str | None = None
     strategy_axon: str | None = None
@@ -30,7 +31,7 @@ class ProofreadingStatus:
     raw: dict = field(default_factory=dict, compare=False, hash=False)  # the row as read
 
     def summary(self) -> str:
-        parts = []
+        parts = [self.status] if self.status is not None else []
         if self.axon_status is not None:
             s = f"axon {self.axon_status}"
             parts.append(s + (f" ({self.strategy_axon})" if self.strategy_axon else ""))
