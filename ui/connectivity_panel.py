@@ -45,6 +45,7 @@ class ConnectivityPanel(QWidget):
         self.matrix.pairActivated.connect(self.pairActivated)
         self.matrix.message.connect(self.message)
         self._context = (None, "", None)
+        self._pending_root = None  # asked for before the context's tables were listed
 
     def set_context(self, source, datastack: str, version) -> None:
         self._context = (source, datastack, version)
@@ -63,6 +64,9 @@ class ConnectivityPanel(QWidget):
         self.partners.set_context(source, datastack, version, tables)
         self.matrix.set_context(source, datastack, version, tables)
         self.contextReady.emit()
+        if self._pending_root is not None:
+            root, self._pending_root = self._pending_root, None
+            self.partners.show_cell(root)
 
     def _tables_failed(self, err: CavernError) -> None:
         self.partners.status.show_text(str(err), error=True)
@@ -71,4 +75,8 @@ class ConnectivityPanel(QWidget):
     def show_cell(self, root_id: int) -> None:
         """Show the partners of this cell (e.g. double-click on a root id elsewhere)."""
         self.tabs.setCurrentWidget(self.partners)
+        if self.runner.busy:
+            self._pending_root = root_id
+            self.partners.root_edit.setText(str(root_id))
+            return
         self.partners.show_cell(root_id)

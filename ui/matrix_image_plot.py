@@ -105,8 +105,28 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         """PNG (twice the on-screen size) or SVG of the plot with its colour bar."""
         import pyqtgraph.exporters as ex
         if str(path).lower().endswith(".svg"):
-            ex.SVGExporter(self.scene()).export(str(path))
+            self._export_svg(str(path))
             return
         exporter = ex.ImageExporter(self.scene())
         exporter.parameters()["width"] = max(int(self.width() * 2), 800)
         exporter.export(str(path))
+
+    def _export_svg(self, path: str) -> None:
+        # pyqtgraph's SVGExporter fails on this Qt version (it parses Qt's SVG output);
+        # Qt's own SVG generator renders the scene as vectors directly.
+        from PySide6.QtCore import QSize
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+        rect = self.scene().sceneRect()
+        gen = QSvgGenerator()
+        gen.setFileName(path)
+        gen.setSize(QSize(int(rect.width()), int(rect.height())))
+        gen.setViewBox(rect)
+        gen.setTitle("Cavern connectivity matrix")
+        painter = QPainter(gen)
+        try:
+            self.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        finally:
+            painter.end()
+        if not __import__("os").path.exists(path):
+            raise OSError(f"Qt could not write '{path}'")
