@@ -210,3 +210,29 @@ def facts_text(insp: Inspection) -> str:
     rows += [("note", n) for n in insp.record.notes]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+# ----------------------------------------------------------------------------- lookup
+def inspect_cell(source: DataSource, datastack: str, cell_id, version: int | None = None,
+                 cancel: CancelToken | None = None) -> Inspection:
+    """Facts of a cell (root id or nucleus id) and whether its root id is current.
+
+    On a CAVE server the chunkedgraph says whether the id is current and which id
+    replaced it; a local folder cannot know, so it says which versions hold the id.
+    A failed staleness check does not hide the facts: it becomes a note.
+    """
+    from models.errors import CancelledError, CavernError
+    from services import cell_facts
+    rec = cell_facts.gather_cell_facts(source, datastack, cell_id, version, cancel=cancel)
+    try:
+        if getattr(source, "kind", "") == "cave":
+            status = cell_facts.root_id_status(source.client(datastack), rec.root_id,
+                                               getattr(source, "server", "the CAVE server"))
+        else:
+            status = cell_facts.local_root_id_status(source, datastack, rec.root_id, cancel)
+    except CancelledError:
+        raise
+    except CavernError as exc:
+        status = RootIdStatus(rec.root_id, None, message=f"Could not check whether the root "
+                                                         f"id is current: {exc}")
+    return Inspection(rec, status)
