@@ -28,7 +28,7 @@ def test_pick_filter_run_sort_export(qtbot, window, tmp_path):
     n = model.rowCount()
     full = pd.read_parquet("resources/samples/pinky100_sample/v185/synapses.parquet")
     assert n == int((full["size"] >= 1000).sum()) > 0
-    assert "rows" in w.results.status_label.text() if hasattr(w.results, "status_label") else True
+    assert f"{n:,} rows" in w.results.status.text()
     size_col = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())].index("size")
     w.results.sort_by(size_col, Qt.SortOrder.DescendingOrder)
     top = [int(model.data(model.index(r, size_col))) for r in range(3)]
