@@ -298,6 +298,42 @@ def _synapse_counts(rec: CellRecord, ds: DatastackInfo, tabs: _Tables, cancel) -
                          + (f": {info.description}" if info.description else "."))
 
 
+def fetch_cell_synapses(source: DataSource, datastack: str, root_id, version: int | None = None,
+                        inputs: bool = True, outputs: bool = True,
+                        cancel: CancelToken | None = None):
+    """The cell's synapse rows (for a synapse link): one filtered query per direction.
+
+    Returns (frame, notes). Rows are de-duplicated by ``id`` (an autapse is both an input
+    and an output).
+    """
+    import pandas as pd
+    rid = parse_cell_id(root_id)
+    ds = source.datastack_info(datastack)
+    v = source.default_version(datastack) if version is None else int(version)
+    tabs = _Tables(source, datastack, v)
+    hit = tabs.find(ds.synapse_table)
+    if not hit:
+        raise NotFoundError(f"Datastack '{datastack}' has no synapse table at v{v}.",
+                            hint="Name one as synapse_table in the manifest.")
+    info, tv = hit
+    wanted = ("id", "pre_pt_root_id", "post_pt_root_id", "size", "ctr_pt_position")
+    frames, notes = [], []
+    for on, flag, label in (("post_pt_root_id", inputs, "input"),
+                            ("pre_pt_root_id", outputs, "output")):
+        if not flag:
+            continue
+        res = tabs.rows(info, tv, [Filter(on, Op.EQ, rid)], wanted, cancel)
+        frames.append(res.frame)
+        if res.truncated:
+            notes.append(f"The server's row limit cut the {label} synapses: not all are shown.")
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=wanted)
+    if "id" in frame.columns:
+        frame = frame.drop_duplicates("id", ignore_index=True)
+    if tv != v:
+        notes.append(f"Synapses from {info.name} v{tv}.")
+    return frame, notes
+
+
 # ----------------------------------------------------------------------------- staleness
 def root_id_status(client, root_id, server: str = "the CAVE server") -> RootIdStatus:
     """Is ``root_id`` current on the chunkedgraph? If not, the id that replaced it.

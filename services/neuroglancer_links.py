@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from models.datastack import DatastackInfo
-from models.errors import CavernError, InvalidInputError
+from models.errors import InvalidInputError
 from services.connectivity import as_root_ids, parse_root_id
 
 SITES = {
@@ -104,8 +104,6 @@ def _finish(vs, name: str, url: str, n_ann: int, n_dropped: int, notes: list[str
     try:
         state = vs.to_dict()
         link = vs.to_url(target_url=url)
-    except CavernError:
-        raise
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInputError(f"The Neuroglancer state could not be built: {exc}") from None
     if len(link) > LONG_URL:
@@ -167,10 +165,13 @@ def _add_point_layer(vs, layer: str, frame: pd.DataFrame, pos_col: str, link_col
         seg_col = "seg"
     if description_col:
         data["desc"] = frame[description_col].iloc[keep].astype(str).to_numpy()
-    vs.add_points(data, name=layer, point_column="pos", segment_column=seg_col,
-                  description_column="desc" if description_col else None,
-                  data_resolution=list(resolution), linked_segmentation=SEG_LAYER,
-                  color=color, set_position=False)
+    try:
+        vs.add_points(data, name=layer, point_column="pos", segment_column=seg_col,
+                      description_column="desc" if description_col else None,
+                      data_resolution=list(resolution), linked_segmentation=SEG_LAYER,
+                      color=color, set_position=False)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(f"Layer '{layer}' could not be built: {exc}") from None
     return len(keep), len(idx) - len(keep), n_missing
 
 
@@ -346,7 +347,13 @@ def _groups(frame: pd.DataFrame, column: str | None, max_layers: int, notes: lis
         return [("rows", frame)]
     labels = frame[column].astype("string").fillna("(none)")
     order = labels.value_counts(sort=True).index.tolist()
-    out = [(str(v)[:60] or "(empty)", frame[(labels == v).to_numpy()]) for v in order[:max_layers]]
+    out, used = [], {IMAGE_LAYER, SEG_LAYER, "other"}
+    for v in order[:max_layers]:
+        name = str(v)[:60] or "(empty)"
+        while name in used:  # a layer name must be unique in the state
+            name = f"{name} ({column})"
+        used.add(name)
+        out.append((name, frame[(labels == v).to_numpy()]))
     if len(order) > max_layers:
         rest = ~labels.isin(order[:max_layers]).to_numpy()
         out.append(("other", frame[rest]))

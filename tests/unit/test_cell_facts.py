@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from models.errors import InvalidInputError, NetworkError, NotFoundError
-from services.cell_facts import (gather_cell_facts, local_root_id_status, parse_cell_id,
-                                 parse_cell_ids, root_id_status)
+from services.cell_facts import (fetch_cell_synapses, gather_cell_facts, local_root_id_status,
+                                 parse_cell_id, parse_cell_ids, root_id_status)
 from services.data_source import DataSource
 
 BC = 864691135101289504  # V1-column basket cell, nucleus 294749
@@ -208,3 +208,15 @@ def test_local_root_id_status_names_versions(sample_source):
     assert "v0, v1718" in st.message
     none = local_root_id_status(sample_source, "pinky100_sample", BC)
     assert none.versions == () and "none of" in none.message
+
+
+def test_fetch_cell_synapses_filters_and_dedupes(sample_source):
+    spy = SpySource(sample_source)
+    frame, notes = fetch_cell_synapses(spy, "minnie65_sample", BC)
+    ins, outs, _, _ = direct_counts(SAMPLES / "minnie65_sample/v0/synapses_pni_2.parquet", BC)
+    autapses = int(((frame.pre_pt_root_id == BC) & (frame.post_pt_root_id == BC)).sum())
+    assert len(frame) == ins + outs - autapses and frame.id.is_unique
+    assert frame.pre_pt_root_id.dtype == np.int64 and notes == []
+    assert len(spy.specs) == 2 and all(s.filters for s in spy.specs)
+    only_in, _ = fetch_cell_synapses(sample_source, "minnie65_sample", BC, outputs=False)
+    assert len(only_in) == ins

@@ -183,3 +183,13 @@ def test_short_link_through_an_uploader(minnie):
         raise requests.exceptions.ConnectionError("refused")
     with pytest.raises(NetworkError):
         ngl.short_link(link, down, "global.daf-apis.com")
+
+
+def test_group_values_never_clash_with_the_image_or_segmentation_layer(sample_source):
+    ds = sample_source.datastack_info("pinky100_sample")
+    rows = sample_source.query(QuerySpec("soma_valence", "pinky100_sample", limit=6)).frame
+    rows["kind"] = ["segmentation", "imagery", "segmentation", "x", "x", "x"]
+    lay = layers(ngl.decode_state(ngl.rows_link(ds, rows, group_column="kind").url))
+    assert lay["segmentation"]["type"] == "segmentation"
+    assert len(lay["segmentation (kind)"]["annotations"]) == 2
+    assert len(lay["x"]["annotations"]) == 3
