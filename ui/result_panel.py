@@ -180,10 +180,16 @@ class ResultPanel(QWidget):
 
     def sort_by(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         self.view.clearSelection()  # view rows are about to mean other source rows
+        big = self.model.rows.n_source > SYNC_FILTER_ROWS
+        if big:  # up to a second or two on millions of rows (first sort by a position)
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             self.model.sort(column, order)
-        except Exception as exc:  # a column of values that cannot be compared
+        except Exception as exc:  # noqa: BLE001 - a column of values that cannot be compared
             self.set_message(f"Cannot sort by this column: {exc}", error=True)
+        finally:
+            if big:
+                QApplication.restoreOverrideCursor()
 
     def apply_filter(self) -> None:
         self.filter_timer.stop()
