@@ -9,6 +9,7 @@ The matrix itself lives in :mod:`services.connectivity_matrix`, the display imag
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -87,10 +88,27 @@ def _as_sizes(size, n: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- aggregation
 def aggregate_pairs(pre, post, size=None) -> pd.DataFrame:
+    """Aggregate synapses into one row per connected pair; see :func:`aggregate_pairs_indexed`."""
+    return aggregate_pairs_indexed(pre, post, size).pairs
+
+
+@dataclass
+class IndexedPairs:
+    """A pair table plus the sorted distinct pre/post ids and each pair's position in them,
+    so a matrix can be built without hashing 18-digit ids a second time."""
+    pairs: pd.DataFrame
+    pre_ids: np.ndarray
+    post_ids: np.ndarray
+    pre_code: np.ndarray
+    post_code: np.ndarray
+
+
+def aggregate_pairs_indexed(pre, post, size=None) -> IndexedPairs:
     """Aggregate synapses into one row per connected (pre, post) pair.
 
     ``pre``/``post`` are the presynaptic/postsynaptic root ids of each synapse (int64),
-    ``size`` their sizes (optional). Returns a DataFrame sorted by (pre, post) with columns
+    ``size`` their sizes (optional). Returns :class:`IndexedPairs` whose ``pairs`` is a
+    DataFrame sorted by (pre, post) with columns
     pre_pt_root_id, post_pt_root_id (int64), n_synapses (int64), size_sum (int64 for integer
     sizes, float64 otherwise, 0 without sizes) and size_mean (float64, NaN without sizes).
 
@@ -144,13 +162,17 @@ def aggregate_pairs(pre, post, size=None) -> pd.DataFrame:
     else:
         size_sum = np.zeros(len(starts), dtype=np.int64)
         size_mean = np.full(len(starts), np.nan)
-    return pd.DataFrame({
-        "pre_pt_root_id": pre_uniq[pair_key // n_post].astype(np.int64, copy=False),
-        "post_pt_root_id": post_uniq[pair_key % n_post].astype(np.int64, copy=False),
+    pre_uniq = pre_uniq.astype(np.int64, copy=False)
+    post_uniq = post_uniq.astype(np.int64, copy=False)
+    pre_code, post_code = np.divmod(pair_key, n_post)
+    pairs = pd.DataFrame({
+        "pre_pt_root_id": pre_uniq[pre_code],
+        "post_pt_root_id": post_uniq[post_code],
         "n_synapses": counts,
         "size_sum": size_sum,
         "size_mean": size_mean.astype(np.float64, copy=False),
     }, copy=False)  # the arrays are fresh: no need to copy them into one block
+    return IndexedPairs(pairs, pre_uniq, post_uniq, pre_code, post_code)
 
 
 def aggregate_synapse_table(synapses: pd.DataFrame, *, pre_col: str = "pre_pt_root_id",

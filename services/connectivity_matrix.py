@@ -22,8 +22,8 @@ import scipy.sparse as sp
 
 from models.errors import InvalidInputError
 from services.connectivity import (
-    UNKNOWN_TYPE, aggregate_pairs, as_root_ids, lookup_per_cell, order_by_degree, order_by_id,
-    order_by_type_depth, require_columns, type_rank)
+    UNKNOWN_TYPE, IndexedPairs, aggregate_pairs_indexed, as_root_ids, lookup_per_cell,
+    order_by_degree, order_by_id, order_by_type_depth, require_columns, type_rank)
 
 WEIGHTS = ("binary", "count", "size_sum", "log_size_sum", "size_mean")
 ORDERS = ("id", "type_depth", "degree")
@@ -184,13 +184,14 @@ def _labels(types) -> np.ndarray:
     return np.where(missing, UNKNOWN_TYPE, s.astype(str)).astype(object)
 
 
-def build_matrix(pairs: pd.DataFrame, pre_ids=None, post_ids=None, *,
+def build_matrix(pairs: pd.DataFrame | IndexedPairs, pre_ids=None, post_ids=None, *,
                  row_order: str = "id", col_order: str = "id",
                  pre_types=None, post_types=None, pre_depth=None, post_depth=None,
                  type_order: Sequence[str] | None = None) -> ConnectivityMatrix:
     """Rectangular connectivity matrix of ``pre_ids`` (rows) x ``post_ids`` (columns).
 
-    ``pairs`` is a pair table from :func:`services.connectivity.aggregate_pairs`. Pairs whose
+    ``pairs`` is a pair table from :func:`services.connectivity.aggregate_pairs` (or the
+    :class:`~services.connectivity.IndexedPairs` of ``aggregate_pairs_indexed``). Pairs whose
     cells are outside the sets are left out. Cell sets default to every pre / post id in
     ``pairs``; duplicates are dropped (first kept). Orders (:data:`ORDERS`):
       id          by root id
@@ -200,20 +201,21 @@ def build_matrix(pairs: pd.DataFrame, pre_ids=None, post_ids=None, *,
                   plus as post (a cell in both sets counts both); ties by id
     Types/depths are arrays with one value per id, or Series indexed by root id.
     """
-    require_columns(pairs, ["pre_pt_root_id", "post_pt_root_id", "n_synapses", "size_sum"],
-                    "pair table")
     for name, order in (("row", row_order), ("column", col_order)):
         if order not in ORDERS:
             raise InvalidInputError(f"Unknown {name} order '{order}'.", field=f"{name}_order",
                                     hint=f"Choose one of: {', '.join(ORDERS)}.")
-    pair_pre = as_root_ids(pairs["pre_pt_root_id"], "presynaptic ids of the pair table")
-    pair_post = as_root_ids(pairs["post_pt_root_id"], "postsynaptic ids of the pair table")
-    row_ids = (np.unique(pair_pre) if pre_ids is None
-               else pd.unique(as_root_ids(pre_ids, "presynaptic cell ids")))
-    col_ids = (np.unique(pair_post) if post_ids is None
-               else pd.unique(as_root_ids(post_ids, "postsynaptic cell ids")))
-    r = pd.Index(row_ids).get_indexer(pair_pre)
-    c = pd.Index(col_ids).get_indexer(pair_post)
+    if isinstance(pairs, IndexedPairs):  # from synapse_matrix: ids already factorized
+        indexed, pairs = pairs, pairs.pairs
+        row_ids, r = _coded_index(indexed.pre_ids, indexed.pre_code, pre_ids, "presynaptic")
+        col_ids, c = _coded_index(indexed.post_ids, indexed.post_code, post_ids, "postsynaptic")
+    else:
+        require_columns(pairs, ["pre_pt_root_id", "post_pt_root_id", "n_synapses",
+                                "size_sum"], "pair table")
+        pair_pre = as_root_ids(pairs["pre_pt_root_id"], "presynaptic ids of the pair table")
+        pair_post = as_root_ids(pairs["post_pt_root_id"], "postsynaptic ids of the pair table")
+        row_ids, r = _cell_index(pair_pre, pre_ids, "presynaptic cell ids")
+        col_ids, c = _cell_index(pair_post, post_ids, "postsynaptic cell ids")
     keep = (r >= 0) & (c >= 0)
     if not keep.all():
         r, c = r[keep], c[keep]
@@ -259,6 +261,23 @@ def build_matrix(pairs: pd.DataFrame, pre_ids=None, post_ids=None, *,
         col_blocks=type_blocks(col_types) if col_order == "type_depth" else [])
 
 
+def _cell_index(pair_ids: np.ndarray, ids, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(cell ids of the axis, axis position of each pair's cell or -1 if not in the set)."""
+    if ids is None:  # every cell of the pairs, sorted; one hash pass gives both
+        codes, uniq = pd.factorize(pair_ids, sort=True)
+        return uniq.astype(np.int64, copy=False), codes
+    cells = pd.unique(as_root_ids(ids, name))
+    return cells, pd.Index(cells).get_indexer(pair_ids)
+
+
+def _coded_index(uniq: np.ndarray, code: np.ndarray, ids, side: str):
+    # Map the (few) distinct ids into the cell set, then gather per pair: no per-pair hashing.
+    if ids is None:
+        return uniq, code
+    cells = pd.unique(as_root_ids(ids, f"{side} cell ids"))
+    return cells, pd.Index(cells).get_indexer(uniq)[code]
+
+
 def _dedupe(values, ids):
     # Per-cell arrays follow the caller's id list, which may contain duplicates we dropped.
     if ids is None or isinstance(values, pd.Series) and not isinstance(values.index,
@@ -287,4 +306,5 @@ def _permutation(order, ids, types, depth, degree, type_order, side) -> np.ndarr
 def synapse_matrix(pre, post, size=None, pre_ids=None, post_ids=None,
                    **options) -> ConnectivityMatrix:
     """Synapse arrays straight to a :class:`ConnectivityMatrix` (aggregate, then build)."""
-    return build_matrix(aggregate_pairs(pre, post, size), pre_ids, post_ids, **options)
+    return build_matrix(aggregate_pairs_indexed(pre, post, size), pre_ids, post_ids,
+                        **options)

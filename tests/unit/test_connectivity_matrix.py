@@ -163,3 +163,20 @@ def test_pinky100_sample_matrix():
     np.testing.assert_array_equal(m.to_csr("size_sum").toarray(), ref)
     bm = m.block_matrix("count")
     assert bm.n_synapses.sum() == 1961
+
+
+@pytest.mark.parametrize("order", ["id", "degree", "type_depth"])
+def test_synapse_matrix_equals_build_from_pair_table(order):
+    df = random_synapses(13, n=3000, n_pre=25, n_post=60)
+    cells = np.union1d(df.pre_pt_root_id, df.post_pt_root_id)
+    types = pd.Series(np.where(cells % 3 == 0, "a", None), index=cells)
+    pre_ids = np.r_[np.unique(df.pre_pt_root_id)[3:], 99]
+    post_ids = np.unique(df.post_pt_root_id)[::2]
+    opts = dict(row_order=order, col_order=order, pre_types=types, post_types=types)
+    a = synapse_matrix(df.pre_pt_root_id, df.post_pt_root_id, df["size"], pre_ids, post_ids,
+                       **opts)
+    b = build_matrix(aggregate_synapse_table(df), pre_ids, post_ids, **opts)
+    np.testing.assert_array_equal(a.row_ids, b.row_ids)
+    np.testing.assert_array_equal(a.col_ids, b.col_ids)
+    assert (a.to_csr("size_sum") != b.to_csr("size_sum")).nnz == 0
+    assert a.row_blocks == b.row_blocks and a.summary() == b.summary()
