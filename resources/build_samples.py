@@ -231,6 +231,17 @@ def build_minnie65(src: Path) -> None:
         "description": "Manually proofread cells with nucleus id, E/I labels and spine and "
                        "synapse densities.",
         "provenance": neurd + "man_proof_stats_df_for_e_i.csv"})
+    skel = json.loads((src / "bc_864691135101289504_skeleton.json").read_text())["meta"]
+    write_table(v, "skeleton_soma_positions",
+                pd.DataFrame({"pt_root_id": [np.int64(skel["root_id"])],
+                              "soma_radius_nm": [float(skel["soma_radius"])]}),
+                {"pt_position": np.array([[skel["soma_pt_x"], skel["soma_pt_y"],
+                                           skel["soma_pt_z"]]]) / VX}, {
+        "schema": "soma_position",
+        "description": "Soma positions recorded in pcg_skel skeletons (the V1-column basket "
+                       "cell 864691135101289504).",
+        "provenance": "CAVEconnectome/MeshParty test data bc_864691135101289504_skeleton.json "
+                      "meta soma_pt (nm -> vx)"})
     frames, positions = [], {c: [] for c in ("pre_pt_position", "ctr_pt_position", "post_pt_position")}
     for k in ("pre", "post"):
         d = pd.read_feather(src / f"bc_864691135101289504_{k}.feather")
@@ -262,7 +273,7 @@ def build_minnie65(src: Path) -> None:
                         "minnie/minnie65/em",
         "segmentation_source": "graphene://https://minnie.microns-daf.com/segmentation/table/"
                                "minnie65_public",
-        "synapse_table": "synapses_pni_2", "soma_table": "nucleus_detection_v0",
+        "synapse_table": "synapses_pni_2", "soma_table": "skeleton_soma_positions",
         "cell_type_tables": ["allen_v1_column_types_slanted_ref",
                              "aibs_soma_nuc_metamodel_preds_v117", "proofread_cells_morphology_qc"],
         "proofreading_table": "manually_proofread_cells_e_i",

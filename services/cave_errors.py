@@ -62,7 +62,7 @@ def map_http_error(response, what: str, server: str) -> CavernError:
     if status == 401:
         return AuthError(f"{server} rejected the token while {what}.{said}",
                          hint="The token is missing, wrong or expired: replace it "
-                              "(Connect > Set token…).")
+                              "(File > Replace CAVE token…).")
     if status == 403:
         tos = tos_url_of(response)
         if tos:
@@ -119,7 +119,7 @@ def map_exception(exc: BaseException, what: str, server: str) -> CavernError:
                             hint="Check your network connection and the server address.")
     if isinstance(exc, AuthException):
         return AuthError(f"{server} asked for a sign-in while {what}: no valid token was sent.",
-                         hint="Set a token for this server (Connect > Set token…).")
+                         hint="Set a token for this server (File > Replace CAVE token…).")
     if isinstance(exc, ServerIncompatibilityError):
         return DataSourceError(f"The server is too old for {what}: {exc}",
                                hint="Ask the server's administrators to update it.")
