@@ -58,6 +58,7 @@ class ResultPanel(QWidget):
     exportFinished = Signal(str)  # path written
     exportFailed = Signal(str)  # message for the user
     filterApplied = Signal(str)
+    _exportProgress = Signal(int, int)  # rows written, rows in all; emitted from the worker
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -129,6 +130,7 @@ class ResultPanel(QWidget):
         self.cancel_export_button.clicked.connect(lambda: self.export_runner.cancel())
         self.export_runner.busyChanged.connect(self._export_busy)
         self.export_runner.failed.connect(self._export_failed)  # reports a cancel
+        self._exportProgress.connect(self._export_progress)  # queued: crosses threads
         self.filter_runner.failed.connect(self._filter_failed)
         # Ctrl+C: the view's own copy takes only the current cell, so catch the key first.
         self.view.installEventFilter(self)
@@ -327,9 +329,14 @@ class ResultPanel(QWidget):
 
         def work(cancel):
             frame = rows.frame_rows(view_rows) if selected_only else rows.view_frame()
-            return str(export_frame(frame, path, fmt, cancel=cancel))
+            return str(export_frame(frame, path, fmt, cancel=cancel,
+                                    progress=self._exportProgress.emit))
 
         self.export_runner.run(_errors_as_values(work), on_result=lambda p: self._export_done(p, n))
+
+    def _export_progress(self, done: int, total: int) -> None:
+        if self.export_runner.busy and done < total:
+            self.set_message(f"Exporting… {done:,} of {total:,} rows written")
 
     def _export_done(self, path, n: int) -> None:
         if isinstance(path, _Failed):

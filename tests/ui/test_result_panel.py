@@ -211,3 +211,28 @@ def test_messages_and_empty_results(qtbot):
     p.filter_edit.setText("x")
     p.apply_filter()
     assert p.model.rowCount() == 0
+
+
+def test_cancel_export_leaves_no_file(panel, qtbot, tmp_path, monkeypatch):
+    import threading
+
+    import services.export as export
+    gate = threading.Event()
+    real = export._write_csv_chunk
+
+    def held(chunk, fh, sep, header):
+        gate.wait(5)  # the worker waits here until the test has pressed Cancel
+        real(chunk, fh, sep, header)
+
+    monkeypatch.setattr(export, "_write_csv_chunk", held)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 1)
+    target = tmp_path / "all.csv"
+    panel.export_rows(str(target))
+    assert panel.cancel_export_button.isVisibleTo(panel)
+    with qtbot.waitSignal(panel.exportFailed, timeout=2000) as sig:
+        panel.cancel_export_button.click()
+    gate.set()
+    assert "cancelled" in sig.args[0]
+    assert not panel.cancel_export_button.isVisibleTo(panel)
+    qtbot.waitUntil(lambda: not any(tmp_path.iterdir()), timeout=5000)  # temp file removed
+    assert not target.exists()
