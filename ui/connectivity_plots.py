@@ -51,12 +51,20 @@ class HistogramPlot(pg.PlotWidget):
         self.hist = hist
         self._bars = None
         if hist is None or hist.counts.sum() == 0:
-            self.setTitle(PLOTS[self.kind][0] + " (no data)", color="#888", size="10pt")
+            why = " (no soma positions)" if self.kind == "depth" else " (no data)"
+            self.setTitle(PLOTS[self.kind][0] + why, color="#888", size="10pt")
             return
         self.setTitle(PLOTS[self.kind][0], color="#333", size="10pt")
         edges = np.log10(hist.edges) if hist.log else hist.edges  # log axis shows 10^x ticks
         self._x0, self._x1 = edges[:-1], edges[1:]
-        self.getPlotItem().getAxis("bottom").setLogMode(hist.log)
+        axis = self.getPlotItem().getAxis("bottom")
+        if hist.log:  # ticks at powers of ten only: pyqtgraph's log minor labels overlap
+            lo, hi = int(np.floor(edges[0])), int(np.ceil(edges[-1]))
+            axis.setTicks([[(k, f"{10.0 ** k:g}") for k in range(lo, hi + 1)],
+                           [(np.log10(m * 10.0 ** k), "") for k in range(lo, hi)
+                            for m in range(2, 10)]])
+        else:
+            axis.setTicks(None)
         self._bars = pg.BarGraphItem(x0=self._x0, x1=self._x1, height=hist.counts,
                                      brush=BAR_BRUSH, pen=pg.mkPen("w", width=0.5))
         self.addItem(self._bars)

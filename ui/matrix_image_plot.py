@@ -42,6 +42,7 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         self.image: MatrixImage | None = None
         self._lines: list = []
         self.scene().sigMouseMoved.connect(self._moved)
+        self.plot.getViewBox().sigResized.connect(self._label_blocks)
         self.scene().sigMouseClicked.connect(self._clicked)
 
     def set_matrix(self, matrix: ConnectivityMatrix | None, weight: str = "count") -> None:
@@ -66,13 +67,30 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
 
     def _draw_blocks(self, m: ConnectivityMatrix) -> None:
         """Type boundaries as lines; type names as axis ticks centred on their block."""
-        for blocks, angle, axis in ((m.row_blocks, 0, "left"), (m.col_blocks, 90, "top")):
+        for blocks, angle in ((m.row_blocks, 0), (m.col_blocks, 90)):
             for b in blocks[1:]:
                 line = pg.InfiniteLine(pos=b.start, angle=angle, pen=LINE_PEN, movable=False)
                 self.plot.addItem(line)
                 self._lines.append(line)
-            ticks = [[((b.start + b.stop) / 2, f"{b.label} ({b.size})") for b in blocks]]
-            self.plot.getAxis(axis).setTicks(ticks if blocks else None)
+        self._label_blocks()
+
+    def _label_blocks(self, *_args) -> None:
+        """Label the blocks wide enough for their text; hover names the narrow ones."""
+        m = self.matrix
+        if m is None:
+            return
+        vb = self.plot.getViewBox()
+        for blocks, axis, n, extent in ((m.row_blocks, "left", m.shape[0], vb.height()),
+                                        (m.col_blocks, "top", m.shape[1], vb.width())):
+            per_cell = max(extent, 1.0) / max(n, 1)
+            ticks = []
+            for b in blocks:
+                text = f"{b.label} ({b.size})"
+                room = b.size * per_cell
+                need = 14 if axis == "left" else 7 * len(text)
+                if room >= need:
+                    ticks.append(((b.start + b.stop) / 2, text))
+            self.plot.getAxis(axis).setTicks([ticks] if blocks else None)
 
     def cell_at(self, x: float, y: float) -> tuple[int, int]:
         if self.matrix is None:
