@@ -130,6 +130,7 @@ def test_each_fault_gives_a_message_and_the_window_recovers(qtbot, env, kind, pa
     err = _run(qtbot, w, expect_ok=False)
     assert isinstance(err, err_type), repr(err)
     text = w.statusBar().currentMessage()
+    print(f"\nFAULT {kind}: {text}")
     assert text and "Traceback" not in text and TOKEN not in text
     assert word.lower() in text.lower(), text
     if kind == "unauthorized":
