@@ -154,6 +154,9 @@ class CellInspectorPanel(QWidget):
         self.cancel_button.clicked.connect(self.runner.cancel)
         self.cancel_button.clicked.connect(self.link_runner.cancel)
         self.runner.busyChanged.connect(self._busy)
+        # Cancel reports through `failed` only; other errors come through on_error
+        self.runner.failed.connect(self._cancelled)
+        self.link_runner.failed.connect(self._cancelled)
         self.link_runner.busyChanged.connect(self._busy)
         self.use_current_button.clicked.connect(self._inspect_current_id)
         self.partners_button.clicked.connect(self._show_partners)
@@ -281,6 +284,7 @@ class CellInspectorPanel(QWidget):
     def _forget_link(self, *_a) -> None:
         self.link = None
         self.link_label.setText("")
+        self.link_label.setVisible(False)
         self.short_button.setEnabled(self.record is not None)
 
     def _with_link(self, then) -> None:
@@ -305,6 +309,7 @@ class CellInspectorPanel(QWidget):
     def _set_link(self, link) -> None:
         self.link = link
         self.link_label.setText(link_summary_html(link))
+        self.link_label.setVisible(True)
         self.link_label.setStyleSheet(NOTE_STYLE if (link.n_dropped or link.notes) else "")
         self.linkReady.emit(link)
 
@@ -382,6 +387,10 @@ class CellInspectorPanel(QWidget):
     def _set_status(self, text: str, warn: bool = False) -> None:
         self.status.setStyleSheet(NOTE_STYLE if warn else "")
         self.status.setText(text)
+
+    def _cancelled(self, err: CavernError) -> None:
+        if isinstance(err, CancelledError):
+            self._set_status("Cancelled.")
 
     def _error(self, err: CavernError) -> None:
         if isinstance(err, CancelledError):

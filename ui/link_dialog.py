@@ -75,6 +75,11 @@ class LinkDialog(QDialog):
 
         self.progress = QProgressBar(maximum=0, textVisible=False, maximumHeight=10)
         self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        busy = QHBoxLayout()
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.cancel_button)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -93,7 +98,7 @@ class LinkDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
         lay.addLayout(form)
-        lay.addWidget(self.progress)
+        lay.addLayout(busy)
         lay.addWidget(self.status)
         lay.addLayout(buttons)
         self.resize(520, 260)
@@ -105,6 +110,10 @@ class LinkDialog(QDialog):
         for combo in (self.position_combo, self.group_combo, self.site_combo):
             combo.currentIndexChanged.connect(self._forget)
         self.runner.busyChanged.connect(self._busy)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.runner.failed.connect(
+            lambda err: self.status.setText("Cancelled.") if isinstance(err, CancelledError)
+            else None)
         if not n:
             self._error(CavernError("No rows are selected.",
                                     hint="Select rows in the results table first."))
@@ -174,6 +183,7 @@ class LinkDialog(QDialog):
 
     def _busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
 
     def _error(self, err: CavernError) -> None:
         if isinstance(err, CancelledError):
