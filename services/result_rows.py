@@ -209,6 +209,23 @@ class ResultRows:
                 self._index[key] = index
             return self._index[key]
 
+    def prewarm(self, cancel=None) -> None:
+        """Build every column's text index and position array ahead of the first filter.
+
+        Run in a background thread right after a result arrives, so the first quick
+        filter and the first position sort do not pay for it; the lock makes a GUI call
+        that needs the same index wait for it rather than build it twice.
+        """
+        for i, kind in enumerate(self.kinds):
+            if cancel is not None and cancel.cancelled:
+                return
+            if kind == LIST:
+                xyz, _valid = self.positions(i)
+                for d in range(xyz.shape[1]):
+                    self.text_index((i, d))
+            elif kind in (INT, FLOAT, TEXT, BOOL, TIME):
+                self.text_index(i)
+
     def set_filter(self, text: str, mask: np.ndarray | None = None) -> None:
         """Apply a filter; ``mask`` is ``filter_mask(text)`` if it was computed elsewhere."""
         self.filter_text = text

@@ -26,6 +26,7 @@ from ui.workers import RequestRunner, as_cavern_error
 
 FILTER_DELAY_MS = 250  # wait for a pause in typing before filtering
 SYNC_FILTER_ROWS = 200_000  # below this the filter runs at once on the GUI thread
+PREWARM_ROWS = 50_000  # above this, filter indexes are built in the background on arrival
 MAX_COPY_ROWS = 100_000  # more than this belongs in a file, not the clipboard
 ERROR_STYLE = "color: #c0392b;"
 WARN_STYLE = "color: #b9770e;"
@@ -66,6 +67,7 @@ class ResultPanel(QWidget):
         self.model = ResultTableModel(self)
         self.filter_runner = RequestRunner(self)
         self.export_runner = RequestRunner(self)
+        self.warm_runner = RequestRunner(self)  # builds filter indexes in the background
         self._export_dir = str(Path.home())
 
         self.filter_edit = QLineEdit(placeholderText="Filter rows: text in any column (e.g. a root id)")
@@ -153,6 +155,8 @@ class ResultPanel(QWidget):
         self.filter_runner.cancel(quiet=True)
         self.result = result
         self.model.set_frame(result.frame)
+        if self.model.rows.n_source > PREWARM_ROWS:
+            self.warm_runner.run(self.model.rows.prewarm)
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.resizeColumnsToContents()
         if self.filter_edit.text().strip():

@@ -96,6 +96,9 @@ def main(n_rows: int = N_SYNAPSES) -> int:
     _, dt = timed("model ready (set_frame)", lambda: model.set_frame(frame), TARGETS["ready"])
     check("ready", dt)
     _, dt = timed("view painted after the data arrive", app.processEvents)
+    # ResultPanel starts this in a worker as soon as a large result arrives: the GUI
+    # stays live meanwhile, and the first filter / position sort find the indexes built.
+    _, dt = timed("background pre-warm: filter indexes + positions", model.rows.prewarm)
     shown = model.data(model.index(0, 1))
     assert shown == str(frame["pre_pt_root_id"].iloc[0]), shown  # exact 18-digit id
 
@@ -104,8 +107,6 @@ def main(n_rows: int = N_SYNAPSES) -> int:
         c = model.rows.names.index(name)
         for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
             word = "asc" if order == Qt.SortOrder.AscendingOrder else "desc"
-            if name == "ctr_pt_position" and word == "asc":
-                word += ", first: lists -> array"  # one-time conversion, then cached
             _, dt = timed(f"sort by {name} ({word})", lambda: model.sort(c, order),
                           TARGETS["sort"])
             check("sort", dt)
@@ -113,9 +114,9 @@ def main(n_rows: int = N_SYNAPSES) -> int:
     model.sort(c_pre, Qt.SortOrder.AscendingOrder)
     app.processEvents()
 
-    # The first filter builds each column's text index once; later keystrokes reuse it.
+    # Indexes were built by the pre-warm; each filter below is one keystroke's work.
     for label, text, target in [
-            ("filter, first ever: root id (builds indexes)", str(root), None),
+            ("filter, first: one root id", str(root), TARGETS["filter"]),
             ("filter: '8646911' (typing a root id)", "8646911", TARGETS["filter"]),
             ("filter: one root id (18 digits)", str(root), TARGETS["filter"]),
             ("filter: digits '12345' (every column)", "12345", TARGETS["filter"]),
