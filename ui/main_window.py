@@ -6,12 +6,15 @@ from datetime import timezone
 
 from PySide6.QtCore import QDateTime, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget, QFileDialog, QLabel,
+from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget, QFileDialog,
+                               QFrame, QLabel, QScrollArea,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QTabWidget,
                                QToolBar, QWidget)
 
 from models.errors import CancelledError, CavernError
 from services.data_source import DataSource
+from ui.cell_inspector_panel import CellInspectorPanel
+from ui.connectivity_panel import ConnectivityPanel
 from ui.query_builder_panel import QueryBuilderPanel
 from ui.result_panel import ResultPanel
 from ui.table_browser_panel import TableBrowserPanel
@@ -48,8 +51,13 @@ class MainWindow(QMainWindow):
         self.browser = TableBrowserPanel()
         self.builder = QueryBuilderPanel()
         self.results = ResultPanel()
+        self.inspector = CellInspectorPanel()
+        self.connectivity = ConnectivityPanel()
         self.tabs = QTabWidget(documentMode=True)
         self.tabs.addTab(self.results, "Results")
+        # Scroll areas: the docks keep their width even when a wide panel is shown.
+        self.tabs.addTab(_scrollable(self.inspector), "Cell")
+        self.tabs.addTab(_scrollable(self.connectivity), "Connectivity")
         self.setCentralWidget(self.tabs)
         self.browser_dock = self._dock("Tables", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.builder_dock = self._dock("Query", self.builder, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -70,6 +78,8 @@ class MainWindow(QMainWindow):
         self.meta_runner.failed.connect(self.show_error)
         self.meta_runner.busyChanged.connect(self._meta_busy)
         self.count_runner.failed.connect(self._count_failed)
+        self._builder_was_visible, self._last_tab = True, 0
+        self._connect_cell_panels()
 
         from ui.cave_controller import CaveController, default_source_factory
         self.cave = CaveController(self, token_store, cave_source_factory or default_source_factory)
@@ -230,6 +240,52 @@ class MainWindow(QMainWindow):
             return
         self.add_datastack(self.local_source, name)
 
+    def _connect_cell_panels(self) -> None:
+        """Cells flow between panels: a root id double-clicked in any table opens the
+        inspector; the inspector's "Show partners" opens the connectivity viewer."""
+        for panel in (self.inspector, self.connectivity):
+            self.contextChanged.connect(panel.set_context)
+            panel.message.connect(self.show_message)  # panels show their errors themselves
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.results.rootIdActivated.connect(self.inspect_cell)
+        self.connectivity.inspectCell.connect(self.inspect_cell)
+        self.connectivity.linkRequested.connect(self._link_cells)
+        self.inspector.showPartners.connect(self.show_partners)
+        self.link_action = QAction("Neuroglancer link of selected rows…", self)
+        self.link_action.triggered.connect(self._link_selection)
+        self.results.view.addAction(self.link_action)
+        self.results.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    def _tab_changed(self, index: int) -> None:
+        """The query builder belongs to the Results tab: hide it for the wide viewers and
+        bring it back (if the user had it open) with the results."""
+        if index == 0:
+            self.builder_dock.setVisible(self._builder_was_visible)
+        elif self.tabs.widget(index) is not None and self._last_tab == 0:
+            self._builder_was_visible = self.builder_dock.isVisible()
+            self.builder_dock.setVisible(False)
+        self._last_tab = index
+
+    def inspect_cell(self, root_id: int) -> None:
+        self.tabs.setCurrentIndex(1)
+        self.inspector.inspect(int(root_id))
+
+    def show_partners(self, root_id: int) -> None:
+        self.tabs.setCurrentIndex(2)
+        self.connectivity.show_cell(int(root_id))
+
+    def _link_cells(self, root_ids: list) -> None:
+        import pandas as pd
+        frame = pd.DataFrame({"pt_root_id": pd.array([int(r) for r in root_ids], dtype="int64")})
+        self.inspector.link_for_rows(frame)
+
+    def _link_selection(self) -> None:
+        frame = self.results.selectionFrame()
+        if frame is None or len(frame) == 0:
+            self.show_error("Select rows of the result first (they need a position or root id column).")
+            return
+        self.inspector.link_for_rows(frame)
+
     # ---- queries -------------------------------------------------------------------
     def _with_context(self, spec):
         if self.live:
@@ -289,6 +345,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("caveclient code copied to the clipboard.", 5000)
 
     # ---- messages, about, layout -------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.statusBar().setStyleSheet("")
+        self.statusBar().showMessage(str(text), 10000)
+
     def show_error(self, err) -> None:
         text = str(err)
         self.statusBar().setStyleSheet("QStatusBar { color: #c0392b; }")
@@ -328,6 +388,16 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.query_runner.cancel(quiet=True)
         super().closeEvent(event)
+        # Panels holding pyqtgraph items go before the QApplication does (avoids a crash
+        # in pyqtgraph's teardown at interpreter exit).
+        if event.isAccepted():
+            self.connectivity.deleteLater()
+
+
+def _scrollable(panel: QWidget) -> QScrollArea:
+    area = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+    area.setWidget(panel)
+    return area
 
 
 def app_icon() -> QIcon:
