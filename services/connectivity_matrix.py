@@ -22,8 +22,9 @@ import scipy.sparse as sp
 
 from models.errors import InvalidInputError
 from services.connectivity import (
-    UNKNOWN_TYPE, IndexedPairs, aggregate_pairs_indexed, as_root_ids, lookup_per_cell,
-    order_by_degree, order_by_id, order_by_type_depth, require_columns, type_rank)
+    UNKNOWN_TYPE, IndexedPairs, aggregate_pairs_indexed, as_root_ids, factorize_ids,
+    lookup_per_cell, order_by_degree, order_by_id, order_by_type_depth, require_columns,
+    type_rank)
 
 WEIGHTS = ("binary", "count", "size_sum", "log_size_sum", "size_mean")
 ORDERS = ("id", "type_depth", "degree")
@@ -208,7 +209,7 @@ def build_matrix(pairs: pd.DataFrame | IndexedPairs, pre_ids=None, post_ids=None
     if isinstance(pairs, IndexedPairs):  # from synapse_matrix: ids already factorized
         indexed, pairs = pairs, pairs.pairs
         row_ids, r = _coded_index(indexed.pre_ids, indexed.pre_code, pre_ids, "presynaptic")
-        col_ids, c = _coded_index(indexed.post_ids, indexed.post_code, post_ids, "postsynaptic")
+        col_ids, c = _coded_index(*indexed.post_index(), post_ids, "postsynaptic")
     else:
         require_columns(pairs, ["pre_pt_root_id", "post_pt_root_id", "n_synapses",
                                 "size_sum"], "pair table")
@@ -263,9 +264,9 @@ def build_matrix(pairs: pd.DataFrame | IndexedPairs, pre_ids=None, post_ids=None
 
 def _cell_index(pair_ids: np.ndarray, ids, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(cell ids of the axis, axis position of each pair's cell or -1 if not in the set)."""
-    if ids is None:  # every cell of the pairs, sorted; one hash pass gives both
-        codes, uniq = pd.factorize(pair_ids, sort=True)
-        return uniq.astype(np.int64, copy=False), codes
+    if ids is None:  # every cell of the pairs, sorted
+        codes, uniq = factorize_ids(pair_ids)
+        return uniq, codes
     cells = pd.unique(as_root_ids(ids, name))
     return cells, pd.Index(cells).get_indexer(pair_ids)
 

@@ -159,8 +159,13 @@ def main(argv=None) -> int:
           f"{time.perf_counter() - t0:.2f} s (seed {args.seed})")
     pre, post, size = _arrays(syn)
     ok_all = True
-    print(f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} "
-          "(above the CPU count, other processes slow the wall-clock figures)")
+    span = int(post.max()) - int(post.min())
+    print(f"Postsynaptic root ids span {span:.3g} ({span.bit_length()} bits), like minnie65's "
+          f"~5.7e9 (33 bits); sizes up to {int(size.max()):,}")
+    load = os.getloadavg()[0]
+    print(f"Machine: {os.cpu_count()} CPUs, load average {load:.2f}"
+          + (" (above the CPU count: other processes slow the wall-clock figures)"
+             if load > (os.cpu_count() or 1) else ""))
 
     print("Cavern engine (cold = first call; warm = median of further calls)")
     pairs, agg_cold, agg_warm = _timed(lambda: aggregate_pairs(pre, post, size), args.repeat)

@@ -16,7 +16,10 @@ import pandas as pd
 N_SYNAPSES = 2_088_830
 N_PRE = 2275
 N_POST = 63_718
-ROOT_BASE = 864_691_135_000_000_000
+# minnie65 root ids in the bundled samples run from 864691131547169245 to
+# 864691137199860033: ~5.7e9 apart (33 bits). The synthetic ids spread the same way.
+ROOT_BASE = 864_691_131_500_000_000
+ROOT_SPAN = 5_700_000_000
 
 # (type, depth range in um, share of cells): a rough cortical column, layer by layer.
 CELL_TYPES = [
@@ -28,9 +31,9 @@ UNTYPED_SHARE = 0.03
 
 
 def _root_ids(rng: np.random.Generator, n: int) -> np.ndarray:
-    # Distinct, increasing gaps of up to 2e7 keep every id 18 digits and int64.
-    ids = ROOT_BASE + np.cumsum(rng.integers(1, 20_000_000, n, dtype=np.int64))
-    return rng.permutation(ids)
+    # Distinct ids (positive random gaps) spread over ROOT_SPAN, all 18 digits, int64.
+    gaps = rng.integers(1, max(2 * ROOT_SPAN // n, 2), n, dtype=np.int64)
+    return rng.permutation(ROOT_BASE + np.cumsum(gaps))
 
 
 def synthetic_synapses(seed: int = 0, n_synapses: int = N_SYNAPSES, n_pre: int = N_PRE,

@@ -7,7 +7,8 @@ import pytest
 
 from models.errors import InvalidInputError
 from services.connectivity import (
-    aggregate_pairs, aggregate_synapse_table, as_root_ids, depth_from_positions,
+    aggregate_pairs, aggregate_pairs_indexed, aggregate_synapse_table, as_root_ids,
+    depth_from_positions, factorize_ids,
     order_by_degree, order_by_type_depth, parse_root_id, resolve_cell_types, type_rank,
     UNKNOWN_TYPE)
 
@@ -63,6 +64,33 @@ def test_negative_and_huge_sizes_are_not_packed_but_still_exact():
     df.loc[::7, "size"] = -5
     df.loc[::11, "size"] = 2**40
     assert_equal_to_groupby(aggregate_synapse_table(df), df)
+
+
+def test_wide_id_span_takes_the_factorized_path():
+    # ids from 1 to 2^62 cannot be packed as offsets next to a pre code and sizes
+    df = random_synapses(6)
+    df.loc[::3, "post_pt_root_id"] = 1
+    df.loc[1::5, "post_pt_root_id"] = 2**62 + 17
+    indexed = aggregate_pairs_indexed(df.pre_pt_root_id, df.post_pt_root_id, df["size"])
+    assert indexed._post is not None  # post ids were factorized, not offset-packed
+    assert_equal_to_groupby(indexed.pairs, df)
+    narrow = aggregate_pairs_indexed(*(random_synapses(6)[c] for c in
+                                       ("pre_pt_root_id", "post_pt_root_id", "size")))
+    assert narrow._post is None  # offset path; its post index is built on demand
+    uniq, code = narrow.post_index()
+    np.testing.assert_array_equal(uniq[code], narrow.pairs["post_pt_root_id"])
+
+
+@pytest.mark.parametrize("ids", [
+    np.array([BIG + 5, BIG, BIG + 5, BIG + 2, BIG], dtype=np.int64),
+    np.array([2**63 - 1, -(2**63), 0, 2**63 - 1], dtype=np.int64),  # span too wide: pandas
+    np.zeros(0, dtype=np.int64)])
+def test_factorize_ids_matches_pandas(ids):
+    codes, uniq = factorize_ids(ids)
+    ref_codes, ref_uniq = pd.factorize(ids, sort=True)
+    np.testing.assert_array_equal(codes, ref_codes)
+    np.testing.assert_array_equal(uniq, ref_uniq)
+    assert uniq.dtype == np.int64
 
 
 def test_without_sizes_counts_only():
