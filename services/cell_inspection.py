@@ -167,6 +167,23 @@ def _soma_positions(source, datastack, ids, version, cancel) -> dict:
     return out
 
 
+def short_cell_link(source: DataSource, datastack: str, link: ngl.NeuroglancerLink,
+                    cancel: CancelToken | None = None) -> ngl.NeuroglancerLink:
+    """Store the link's state on the CAVE state server; a link to the stored state.
+
+    Both target sites read "#!middleauth+<state url>" links. caveclient asks the viewer
+    site over the network which kind it is unless told, so we tell it: only the CAVE
+    server is contacted.
+    """
+    client = source.client(datastack)
+
+    def upload(state: dict, base_url: str) -> str:
+        state_id = client.state.upload_state_json(state)
+        return client.state.build_neuroglancer_url(state_id, base_url, target_site="spelunker")
+
+    return ngl.short_link(link, upload, getattr(source, "server", "the state server"))
+
+
 # ----------------------------------------------------------------------------- facts as text
 def facts_dict(insp: Inspection) -> dict:
     """The facts as one JSON-ready object (ids as exact ints, None where unknown)."""

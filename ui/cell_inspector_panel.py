@@ -20,9 +20,8 @@ from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QLineE
                                QVBoxLayout, QWidget)
 
 from models.errors import CancelledError, CavernError
-from services import neuroglancer_links as ngl
 from services.cell_inspection import (LINK_KINDS, SITE_CHOICES, Inspection, cell_link,
-                                      inspect_cell)
+                                      inspect_cell, short_cell_link)
 from ui.cell_facts_view import facts_html
 from ui.cell_history import CellHistory
 from ui.link_dialog import link_summary_html
@@ -315,13 +314,10 @@ class CellInspectorPanel(QWidget):
 
     def _shorten(self) -> None:
         """Upload the state to the CAVE state server for a short link (CAVE only)."""
-        def job(link, cancel=None):
-            return ngl.short_link(link, ngl.cave_uploader(self.source.client(self.datastack)),
-                                  getattr(self.source, "server", "the state server"))
-
         def go(link):
             self._set_status("Uploading the state for a short link…")
-            self.link_runner.run(job, link, on_result=self._short_done, on_error=self._error)
+            self.link_runner.run(short_cell_link, self.source, self.datastack, link,
+                                 on_result=self._short_done, on_error=self._error)
 
         self._with_link(go)
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 
 from models.errors import CancelledError, CavernError
 from services import neuroglancer_links as ngl
-from services.cell_inspection import SITE_CHOICES
+from services.cell_inspection import SITE_CHOICES, short_cell_link
 from ui.workers import RequestRunner
 
 NO_GROUP = "(one layer)"
@@ -161,14 +161,10 @@ class LinkDialog(QDialog):
         self.status.setText("")
 
     def _shorten(self) -> None:
-        def job(link, cancel=None):
-            client = self.source.client(self.datastack)
-            return ngl.short_link(link, ngl.cave_uploader(client),
-                                  getattr(self.source, "server", "the state server"))
-
         def go(link):
             self.status.setText("Uploading the state for a short link…")
-            self.runner.run(job, link, on_result=self._set_link, on_error=self._error)
+            self.runner.run(short_cell_link, self.source, self.datastack, link,
+                            on_result=self._set_link, on_error=self._error)
 
         self._with_link(go)
 
