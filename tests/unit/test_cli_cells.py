@@ -4,27 +4,12 @@ import json
 import pytest
 
 import main
-from services import cli_cells, cli_commands
 from services.neuroglancer_links import decode_state
 
 BASKET = 864691135101289504  # minnie65 V1-column basket cell, nucleus 294749
 PT = 864691136362774498  # minnie65 layer-5 PT cell
 PINKY = 648518346349539437  # pinky100 pyramidal cell, nucleus 103
 PINKY2 = 648518346349537978
-
-
-@pytest.fixture(autouse=True)
-def wired(monkeypatch):
-    """Wire the commands as the lead does in services/cli_commands.py (if not done yet)."""
-    if "cell" not in cli_commands.HANDLERS:
-        base = cli_commands.add_parsers
-
-        def add_parsers(sub, common):
-            base(sub, common)
-            cli_cells.add_parsers(sub, common)
-        monkeypatch.setattr(cli_commands, "add_parsers", add_parsers)
-        monkeypatch.setattr(cli_commands, "HANDLERS",
-                            {**cli_commands.HANDLERS, **cli_cells.HANDLERS})
 
 
 def test_cell_json_of_the_basket_cell(capsys):
