@@ -232,12 +232,13 @@ class CellInspectorPanel(QWidget):
         if entry is None:
             return
         datastack, root_id = entry
-        if datastack != self.datastack:
-            self._set_status(f"Cell {root_id} was inspected in {datastack}; the open "
-                             f"datastack is {self.datastack}. Looking it up here.")
         self.id_edit.setText(str(root_id))
-        self._lookup(str(root_id), remember=False)
         self._update_history_widgets()
+        if datastack != self.datastack:  # a root id means nothing in another datastack
+            self._set_status(f"Cell {root_id} is from {datastack}: pick that datastack to "
+                             "see it again, or press Inspect to look for it here.", warn=True)
+            return
+        self._lookup(str(root_id), remember=False)
 
     @property
     def record(self):

@@ -238,3 +238,14 @@ def test_link_of_no_rows_explains(qtbot, sample_source):
     qtbot.addWidget(dlg)
     assert "No rows are selected" in dlg.status.text()
     assert not dlg.copy_button.isEnabled()
+
+
+def test_back_to_a_cell_of_another_datastack_explains(qtbot, sample_source):
+    p = _panel(qtbot, sample_source)
+    _inspect(qtbot, p, PINKY)
+    p.set_context(sample_source, "minnie65_sample", 0)
+    _inspect(qtbot, p, BASKET)
+    p.back_button.click()
+    assert "is from pinky100_sample" in p.status.text()
+    assert p.id_edit.text() == str(PINKY) and p.record.root_id == BASKET
+    assert not p.runner.busy
