@@ -76,7 +76,12 @@ def as_root_ids(values, name: str = "root ids") -> np.ndarray:
 
 
 def _as_sizes(size, n: int) -> np.ndarray:
-    arr = np.asarray(size.to_numpy() if isinstance(size, pd.Series) else size)
+    if isinstance(size, pd.Series):
+        if size.isna().any():
+            raise InvalidInputError("Some synapse sizes are missing.", field="size",
+                                    hint="Filter out rows without a size, or leave sizes out.")
+        size = size.to_numpy(dtype=np.float64 if size.dtype.kind == "f" else None)
+    arr = np.asarray(size)
     if arr.shape != (n,):
         raise InvalidInputError(f"Expected {n} synapse sizes, got {arr.shape[0] if arr.ndim else 0}.",
                                 field="size")
@@ -192,7 +197,7 @@ def aggregate_pairs_indexed(pre, post, size=None) -> IndexedPairs:
     if size_need is not None and size_need <= 63 - key_bits:
         size_bits = 63 - key_bits
         key <<= size_bits
-        key |= sizes
+        key |= sizes.astype(np.int64, copy=False)  # uint64 | int64 would promote to float
         key.sort()
         key_sorted = key >> size_bits
         key &= (1 << size_bits) - 1

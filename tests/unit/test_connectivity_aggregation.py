@@ -53,6 +53,12 @@ def test_integer_sizes_match_groupby(seed):
     assert pairs["n_synapses"].sum() == len(df)
 
 
+@pytest.mark.parametrize("dtype", [np.uint64, np.uint32, np.int32])
+def test_other_integer_size_dtypes(dtype):
+    df = random_synapses(2, size_dtype=dtype)
+    assert_equal_to_groupby(aggregate_synapse_table(df), df)
+
+
 def test_float_sizes_take_the_general_path():
     df = random_synapses(3, size_dtype=np.float64)
     df["size"] += 0.25
@@ -135,6 +141,10 @@ def test_length_mismatch_and_missing_columns():
         aggregate_pairs(np.array([1, 2]), np.array([1]))
     with pytest.raises(InvalidInputError):
         aggregate_pairs(np.array([1, 2]), np.array([1, 2]), np.array([1]))
+    with pytest.raises(InvalidInputError, match="missing"):
+        aggregate_pairs(np.array([1, 2]), np.array([1, 2]), pd.Series([1, None], dtype="Int64"))
+    with pytest.raises(InvalidInputError, match="numbers"):
+        aggregate_pairs(np.array([1, 2]), np.array([1, 2]), np.array(["a", "b"]))
     with pytest.raises(InvalidInputError, match="post_pt_root_id"):
         aggregate_synapse_table(pd.DataFrame({"pre_pt_root_id": [1]}))
 
