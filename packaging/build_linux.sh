@@ -21,7 +21,8 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"
 cp -a "$HERE/dist/Cavern/." "$STAGE/"
 cp "$HERE/cavern.desktop" "$STAGE/cavern.desktop"
-cp "$HERE/build/icons/cavern.png" "$STAGE/cavern.png"   # rendered by the spec from the SVG
+# Rendered from the SVG by the spec into its work folder (<workpath>/<spec name>/icons).
+cp "$HERE/build/cavern/icons/cavern.png" "$STAGE/cavern.png"
 tar -C "$HERE/build" -czf "$HERE/dist/$NAME.tar.gz" "$NAME"
 rm -rf "$STAGE"
 
