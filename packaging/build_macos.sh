@@ -24,9 +24,9 @@ ZIP="$HERE/dist/Cavern-${VERSION}-macos-$(uname -m).zip"
 
 if [[ -n "${CAVERN_CODESIGN_IDENTITY:-}" ]]; then
     # Seal the bundle itself with the hardened runtime that notarization requires.
-    ENT=()
+    ENT=()  # expanded as ${ENT[@]+...}: macOS bash 3.2 treats an empty array as unset
     [[ -n "${CAVERN_ENTITLEMENTS:-}" ]] && ENT=(--entitlements "$CAVERN_ENTITLEMENTS")
-    codesign --force --deep --options runtime --timestamp "${ENT[@]}" \
+    codesign --force --deep --options runtime --timestamp ${ENT[@]+"${ENT[@]}"} \
         --sign "$CAVERN_CODESIGN_IDENTITY" "$APP"
     codesign --verify --deep --strict --verbose=2 "$APP"
 fi
