@@ -150,6 +150,9 @@ def run_cli(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = _fix_version_flag(sys.argv[1:] if argv is None else argv)
+    if argv in (["--app-version"], ["-V"], ["--about"]):
+        print(f"{APP_NAME} {app_version()}")  # fast: no parser, so no pandas/scipy import
+        return 0
     args = build_parser().parse_args(argv)
     if args.show_version:
         print(f"{APP_NAME} {app_version()}")
@@ -162,9 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     except CavernError as exc:
         print(f"cavern: error: {exc}", file=sys.stderr)
         return 2
-    from ui.app import run_gui
+    from ui.app import exit_now, run_gui
     datastack = pick_datastack(args, src) if (args.datastack or args.datastack_dir) else None
-    return run_gui(src, datastack, app_version(), quit_after_ms=args.quit_after_ms)
+    status = run_gui(src, datastack, app_version(), quit_after_ms=args.quit_after_ms)
+    src.close()
+    exit_now(status)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ version that holds it, and a note says so. On a CAVE server only the asked versi
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 from typing import Iterable
 
@@ -97,15 +99,23 @@ class _Tables:
             return None
         here = self._tables_at(self.version)
         if name in here:
-            return here[name], self.version
+            return self._exact(name, self.version), self.version
         if not self.local:
             return None
         others = sorted((v.version for v in self.source.versions(self.datastack)
                          if v.version != self.version), key=lambda v: abs(v - self.version))
         for v in others:
             if name in self._tables_at(v):
-                return self._tables_at(v)[name], v
+                return self._exact(name, v), v
         return None
+
+    def _exact(self, name: str, v: int) -> TableInfo:
+        """The table's real columns: a CAVE listing gives its schema's columns, which a
+        table may not all have (table_info checks them, once per table)."""
+        try:
+            return self.source.table_info(self.datastack, name, v)
+        except CavernError:
+            return self._tables_at(v)[name]
 
     def rows(self, info: TableInfo, v: int, filters, columns=(), cancel=None, limit=None):
         cols = tuple(c for c in columns if c in info.kinds)
@@ -153,6 +163,11 @@ def gather_cell_facts(source: DataSource, datastack: str, root_id_or_nucleus_id,
     if v is None:
         raise NotFoundError(f"Datastack '{datastack}' has no versions to read.")
     tabs = _Tables(source, datastack, v)
+    if not ds.cell_type_tables:
+        # CAVE's info service names no cell-type tables: take those of a cell_type schema.
+        typed = tuple(sorted(n for n, t in tabs._tables_at(v).items()
+                             if t.schema.startswith("cell_type")))
+        ds = replace(ds, cell_type_tables=typed)
     rec = CellRecord(root_id=cell_id, datastack=datastack, version=v,
                      voxel_resolution=tuple(ds.voxel_resolution))
     id_tables = _id_tables(ds, tabs)

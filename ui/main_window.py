@@ -388,10 +388,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.query_runner.cancel(quiet=True)
         super().closeEvent(event)
-        # Panels holding pyqtgraph items go before the QApplication does (avoids a crash
-        # in pyqtgraph's teardown at interpreter exit).
-        if event.isAccepted():
-            self.connectivity.deleteLater()
 
 
 def _scrollable(panel: QWidget) -> QScrollArea:

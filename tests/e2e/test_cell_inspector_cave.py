@@ -14,13 +14,6 @@ BASKET = 864691135101289504  # minnie65_sample v0
 NEWER = 864691135999999001  # the id the test chunkedgraph says replaced BASKET
 DS = "minnie65_sample"
 
-# CaveSource.tables() lists a table's columns from its schema (e.g. nucleus_id, id), but
-# the served table lacks some of them; cell_facts asks for them and the server says
-# "column 'nucleus_id' is not in this table". Strict: remove the mark once it is fixed.
-SCHEMA_COLUMNS_BUG = pytest.mark.xfail(
-    strict=True, reason="CaveSource.tables() reports schema columns the table does not have")
-
-
 @pytest.fixture
 def edited_source(make_cave_server):
     server = make_cave_server(root_updates={BASKET: [NEWER]})
@@ -45,7 +38,6 @@ class _LocalFactsCaveIds:
         return getattr(self._local, name)
 
 
-@SCHEMA_COLUMNS_BUG
 def test_stale_root_id_on_cave(edited_source):
     insp = inspect_cell(edited_source, DS, BASKET, 0)
     assert insp.is_stale and insp.suggested_id == NEWER
@@ -55,7 +47,6 @@ def test_stale_root_id_on_cave(edited_source):
     assert facts["root_id_status"]["suggested_id"] == NEWER
 
 
-@SCHEMA_COLUMNS_BUG
 def test_current_root_id_on_cave(cave_server):
     src = CaveSource(cave_server.url, GOOD_TOKEN)
     try:

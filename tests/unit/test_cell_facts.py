@@ -102,9 +102,9 @@ def test_basket_cell_facts(sample_source):
            rec.n_output_partners)
     assert got == direct_counts(SAMPLES / "minnie65_sample/v0/synapses_pni_2.parquet", BC)
     assert got[0] == 12424 and got[1] == 6514  # the MeshParty test data's row counts
-    # the sample has no nucleus table: the record says so instead of inventing a position
-    assert rec.soma_position_vx is None and rec.depth_um is None
-    assert any("nucleus_detection_v0" in n for n in rec.notes)
+    # the soma position comes from the cell's pcg_skel skeleton (766848, 547712, 899480 nm)
+    assert rec.soma_position_nm == (766848.0, 547712.0, 899480.0)
+    assert rec.depth_um == pytest.approx(215.79, abs=0.01)  # layer 2/3
     assert spy.specs and all(s.filters for s in spy.specs)  # never a whole table
 
 
