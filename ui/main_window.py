@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from datetime import timezone
 
-from PySide6.QtCore import QDateTime, QSettings, Qt, Signal
+from PySide6.QtCore import QDateTime, QSettings, Qt, QTimeZone, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget, QFileDialog,
                                QFrame, QLabel, QScrollArea,
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(QLabel("  Version "))
         bar.addWidget(self.version_combo)
         self.live_edit = QDateTimeEdit(QDateTime.currentDateTimeUtc())
-        self.live_edit.setTimeSpec(Qt.TimeSpec.UTC)
+        self.live_edit.setTimeZone(QTimeZone.utc())
         self.live_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss 'UTC'")
         self.live_edit.setCalendarPopup(True)
         self.live_edit.setToolTip("Live query: the data as they were at this moment (UTC)")
