@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import timezone
 
 from models.datastack import DatastackInfo, TableInfo, VersionInfo
 from models.errors import (CancelledError, CavernError, DataSourceError, InvalidInputError,

@@ -314,21 +314,6 @@ def lookup_per_cell(ids, values, name: str) -> np.ndarray:
     return arr
 
 
-def depth_from_positions(positions, voxel_resolution: Sequence[float] = (4, 4, 40), *,
-                         axis: int = 1, pia_nm: float = 0.0) -> np.ndarray:
-    """Cortical depth in micrometres from CAVE *_position values (voxels).
-
-    Depth is measured along ``axis`` (y for MICrONS, which runs pia to white matter) from
-    ``pia_nm``. A rotated (slanted) cortex needs a proper transform before this.
-    """
-    rows = [np.asarray(p, dtype=np.float64) if p is not None else np.full(3, np.nan)
-            for p in (positions.tolist() if hasattr(positions, "tolist") else positions)]
-    if not rows:
-        return np.zeros(0)
-    arr = np.vstack(rows)
-    return (arr[:, axis] * float(voxel_resolution[axis]) - pia_nm) / 1000.0
-
-
 # ----------------------------------------------------------------------------- orderings
 def type_rank(types, type_order: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """Integer rank per cell for ordering by type, and the labels in rank order.

@@ -21,10 +21,11 @@ from models.errors import DataSourceError, InvalidInputError, NotFoundError
 from models.filters import Filter, Op
 from models.query_spec import QuerySpec
 from services.connectivity import (
-    aggregate_synapse_table, as_root_ids, depth_from_positions, parse_root_id,
+    aggregate_synapse_table, as_root_ids, parse_root_id,
     resolve_cell_types)
 from services.connectivity_matrix import ConnectivityMatrix, build_matrix
 from services.connectivity_partners import cell_partners
+from services.cortical_depth import datastack_depth_um
 from services.data_source import CancelToken, DataSource
 
 PRE, POST = "pre_pt_root_id", "post_pt_root_id"
@@ -102,21 +103,14 @@ def _synapse_columns(info: TableInfo) -> list[str]:
 
 # ----------------------------------------------------------------------------- cell annotations
 def soma_depth_um(positions, ds: DatastackInfo, resolution=None) -> np.ndarray:
-    """Soma depth (um) from *_position voxels using the datastack's transform."""
-    res = tuple(resolution or ds.voxel_resolution)
-    tf = ds.transform or {}
-    if tf.get("kind") == "minnie65" and len(positions):
-        import warnings
-        from standard_transform import minnie_transform
-        rows = [np.asarray(p, dtype=float) if p is not None else np.full(3, np.nan)
-                for p in positions]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return np.asarray(minnie_transform(resolution=list(res)).apply_project(
-                "y", np.vstack(rows)), dtype=float)
-    axis = {"x": 0, "y": 1, "z": 2}.get(str(tf.get("axis", "y")), 1)
-    return depth_from_positions(list(positions), res, axis=axis,
-                                pia_nm=float(tf.get("pia_nm", 0.0)))
+    """Soma depth (um) from *_position voxels, with the datastack's own transform
+    (services.cortical_depth, the same as the cell inspector's)."""
+    rows = [np.asarray(p, dtype=float) if p is not None else np.full(3, np.nan)
+            for p in positions]
+    if not rows:
+        return np.zeros(0)
+    return np.asarray(datastack_depth_um(np.vstack(rows), ds, voxel_resolution=resolution),
+                      dtype=float)
 
 
 def cell_annotations(source: DataSource, datastack: str, version: int | None, ids,

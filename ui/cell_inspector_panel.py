@@ -11,7 +11,6 @@ Integration (for the main window):
 """
 from __future__ import annotations
 
-import html
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut

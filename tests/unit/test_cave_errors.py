@@ -1,7 +1,6 @@
 """Error mapping of requests/caveclient failures, with hand-built responses (no network)."""
 import json
 
-import pytest
 import requests
 from caveclient.base import AuthException, ServerIncompatibilityError
 from urllib3.exceptions import MaxRetryError, NameResolutionError, ReadTimeoutError

@@ -8,7 +8,7 @@ import pytest
 from models.errors import InvalidInputError
 from services.connectivity import (
     aggregate_pairs, aggregate_pairs_indexed, aggregate_synapse_table, as_root_ids,
-    depth_from_positions, factorize_ids,
+    factorize_ids,
     order_by_degree, order_by_type_depth, parse_root_id, resolve_cell_types, type_rank,
     UNKNOWN_TYPE)
 
@@ -187,11 +187,6 @@ def test_type_rank_and_type_depth_order():
 def test_degree_order_ties_by_id():
     ids = np.array([3, 1, 2], dtype=np.int64)
     assert ids[order_by_degree(ids, [5, 5, 9])].tolist() == [2, 1, 3]
-
-
-def test_depth_from_positions():
-    depth = depth_from_positions(pd.Series([[0, 250, 10], None, np.array([1, 500, 2])]))
-    np.testing.assert_allclose(depth, [1.0, np.nan, 2.0])
 
 
 @pytest.mark.skipif(not (PINKY / "synapses.parquet").exists(), reason="sample not built")

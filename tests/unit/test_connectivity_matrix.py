@@ -7,7 +7,8 @@ import pytest
 
 from models.errors import InvalidInputError
 from services.connectivity import (
-    UNKNOWN_TYPE, aggregate_synapse_table, depth_from_positions, resolve_cell_types)
+    UNKNOWN_TYPE, aggregate_synapse_table, resolve_cell_types)
+from services.cortical_depth import depth_um
 from services.connectivity_matrix import WEIGHTS, build_matrix, synapse_matrix, type_blocks
 from tests.unit.test_connectivity_aggregation import BIG, random_synapses
 
@@ -146,7 +147,8 @@ def test_pinky100_sample_matrix():
     syn = pd.read_parquet(PINKY / "synapses.parquet")
     somas = pd.read_parquet(PINKY / "soma_valence.parquet")
     types = resolve_cell_types(somas)["cell_type"]
-    depth = pd.Series(depth_from_positions(somas.pt_position), index=somas.pt_root_id)
+    depth = pd.Series(depth_um(np.vstack(somas.pt_position), {"kind": "linear", "axis": "y"}),
+                      index=somas.pt_root_id)
     cells = np.union1d(syn.pre_pt_root_id, syn.post_pt_root_id)
     m = synapse_matrix(syn.pre_pt_root_id, syn.post_pt_root_id, syn["size"], cells, cells,
                        row_order="type_depth", col_order="type_depth", pre_types=types,

@@ -1,5 +1,4 @@
 """models/ and services/ must run without Qt: import every module with Qt blocked."""
-import importlib
 import pkgutil
 import subprocess
 import sys

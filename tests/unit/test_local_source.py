@@ -1,5 +1,4 @@
 """LocalSource on the bundled samples and on folders a user might open."""
-import json
 
 import numpy as np
 import pandas as pd
