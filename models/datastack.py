@@ -46,6 +46,14 @@ class VersionInfo:
     expires: datetime | None = None
     description: str = ""
 
+    def tooltip(self) -> str:
+        parts = [self.description] if self.description else []
+        if self.timestamp:
+            parts.append(f"materialized {self.timestamp:%Y-%m-%d %H:%M} UTC")
+        if self.expires:
+            parts.append(f"expires {self.expires:%Y-%m-%d}")
+        return "; ".join(parts)
+
     def label(self) -> str:
         when = f" · {self.timestamp:%Y-%m-%d %H:%M}" if self.timestamp else ""
         if self.version == 0 and self.description:

@@ -159,6 +159,8 @@ class LocalSource(DataSource):
             raise DataSourceError(f"Query on '{spec.table}' failed: {_short(exc)}") from None
         finally:
             cur.close()
+        if spec.desired_resolution:
+            frame = rescale_positions(frame, info, spec.desired_resolution)
         spec = spec.with_(datastack=datastack, version=version)
         return QueryResult(spec, frame, time.perf_counter() - t0, total_rows=total,
                            source="local")
@@ -169,6 +171,25 @@ class LocalSource(DataSource):
 
     def close(self) -> None:
         self._con.close()
+
+
+def rescale_positions(frame, info: TableInfo, desired) -> "pd.DataFrame":
+    """Position columns converted from the table's voxels to ``desired`` (nm per unit),
+    as CAVE's materialization service does for ``desired_resolution``."""
+    import numpy as np
+    scale = np.asarray(info.voxel_resolution, float) / np.asarray(desired, float)
+    for col in info.position_columns:
+        if col in frame and len(frame):
+            c = info.column(col)
+            factor = scale if (c is None or c.units in ("", "vx")) else 1.0 / np.asarray(desired, float)
+            values = frame[col].to_numpy()
+            ok = np.array([v is not None and len(v) == 3 for v in values])
+            out = np.empty(len(values), dtype=object)
+            if ok.any():
+                xyz = np.vstack(values[ok]).astype(float) * factor
+                out[np.flatnonzero(ok)] = list(xyz)
+            frame[col] = out
+    return frame
 
 
 def _q(name: str) -> str:

@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
         self.version_combo.clear()
         for v in sorted(versions, key=lambda v: v.version, reverse=True):
             self.version_combo.addItem(v.label(), v.version)
-            self.version_combo.setItemData(self.version_combo.count() - 1, v.description,
+            self.version_combo.setItemData(self.version_combo.count() - 1, v.tooltip(),
                                            Qt.ItemDataRole.ToolTipRole)
         if self.source.kind == "cave":
             self.version_combo.addItem("live (at a time)", LIVE)

@@ -160,9 +160,16 @@ class QueryBuilderPanel(QWidget):
         scroll.setWidget(inner)
         fl.addWidget(scroll)
         fl.addWidget(self.add_filter_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        self.resolution_combo = QComboBox()
+        self.resolution_combo.addItem("voxels of the table", None)
+        self.resolution_combo.addItem("nm", (1.0, 1.0, 1.0))
+        self.resolution_combo.setToolTip("Units of position columns in the result "
+                                         "(caveclient's desired_resolution)")
         limit_row = QHBoxLayout()
         limit_row.addWidget(QLabel("Row limit"))
         limit_row.addWidget(self.limit_spin, 1)
+        limit_row.addWidget(QLabel("Positions in"))
+        limit_row.addWidget(self.resolution_combo)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -262,8 +269,10 @@ class QueryBuilderPanel(QWidget):
             if not cols:
                 raise InvalidInputError("Choose at least one column.", field="columns")
         limit = self.limit_spin.value() or None
+        res = self.resolution_combo.currentData() if self.table.position_columns else None
         spec = QuerySpec(self.table.name, datastack, version, timestamp, tuple(filters), cols,
-                         limit, is_view=self.table.kind == "view")
+                         limit, desired_resolution=tuple(res) if res else None,
+                         is_view=self.table.kind == "view")
         spec.check()
         return spec
 

@@ -82,3 +82,12 @@ def test_ops_follow_the_column_kind(qtbot, sample_source):
     assert not row.units_combo.isHidden()
     row.column_combo.setCurrentText("cell_type")
     assert row.units_combo.isHidden()
+
+
+def test_positions_in_nm_sets_desired_resolution(qtbot, sample_source):
+    p = _panel(qtbot, sample_source)
+    assert p.spec().desired_resolution is None
+    p.resolution_combo.setCurrentIndex(1)
+    assert p.spec().desired_resolution == (1.0, 1.0, 1.0)
+    p.set_table(sample_source.table_info("pinky100_sample", "complete_somas"))
+    assert p.spec().desired_resolution is None  # no position column: nothing to convert

@@ -127,3 +127,11 @@ def test_corrupt_manifest_is_reported(tmp_path):
     empty.mkdir()
     with pytest.raises(DataSourceError, match="no manifest.json"):
         LocalSource([empty])
+
+
+def test_desired_resolution_gives_positions_in_nm(src):
+    r = src.query(QuerySpec("synapses", PINKY, desired_resolution=(1, 1, 1),
+                            filters=_filters(src, "synapses", "id=1484")))
+    # the source CSV's ctr_pt_*_nm columns for synapse 1484
+    assert list(r.frame.ctr_pt_position[0]) == [365476.0, 231192.0, 63280.0]
+    assert "desired_resolution=[1, 1, 1]" in r.spec.to_caveclient_code()
