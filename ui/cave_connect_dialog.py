@@ -80,7 +80,10 @@ class CaveConnectDialog(QDialog):
         servers = list(dict.fromkeys((recent or []) + [DEFAULT_SERVER]))
         self.server_combo.addItems(servers)
         self.token_label = QLabel()
-        self.token_label.setWordWrap(True)
+        self.keyring_label = QLabel()  # a warning when tokens cannot be kept safely
+        self.keyring_label.setWordWrap(True)
+        self.keyring_label.setStyleSheet("color: #b9770e;")
+        self.keyring_label.setVisible(False)
         self.set_token_button = QPushButton("Set token…")
         self.forget_token_button = QPushButton("Forget token")
         self.fetch_button = QPushButton("List datastacks")
@@ -111,6 +114,7 @@ class CaveConnectDialog(QDialog):
         form = QFormLayout()
         form.addRow("Server", self.server_combo)
         form.addRow("Token", token_row)
+        form.addRow("", self.keyring_label)
         form.addRow("Datastack", ds_row)
         busy = QHBoxLayout()
         busy.addWidget(self.progress, 1)
@@ -151,11 +155,10 @@ class CaveConnectDialog(QDialog):
         self._say("")
         has = bool(self.tokens.get_token(server))
         warning = self.tokens.insecure_reason()
-        text = ("a token is stored for this server" if has
-                else "no token yet: public datastacks may still need one")
-        if warning:
-            text += f"<br><span style='color:#b9770e'>{warning}</span>"
-        self.token_label.setText(text)
+        self.token_label.setText("a token is stored for this server" if has
+                                 else "no token yet: public datastacks may still need one")
+        self.keyring_label.setText(warning)
+        self.keyring_label.setVisible(bool(warning))
         self.forget_token_button.setEnabled(has)
 
     def ask_token(self) -> bool:
