@@ -218,7 +218,6 @@ def build_minnie65(src: Path) -> None:
     gt = pd.read_csv(src / "public_cave_ground_truth_cell_types_with_nucleus.csv", index_col=0)
     write_table(v, "allen_v1_column_types_slanted_ref",
                 pd.DataFrame({"id": gt["nucleus_id"], "target_id": gt["nucleus_id"],
-                              "classification_system": "aibs_coarse_excitatory_inhibitory",
                               "cell_type": gt["cell_type"], "pt_root_id": gt["segment_id"]}), {}, {
         "schema": "cell_type_reference", "reference_table": "nucleus_detection_v0",
         "description": "Manual cell types of the V1 column (allen_v1_column_types_slanted_ref)"

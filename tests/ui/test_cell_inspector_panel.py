@@ -36,7 +36,7 @@ def test_basket_cell_facts(qtbot, sample_source):
     assert insp.record.root_id == BASKET and insp.record.nucleus_id == 294749
     text = p.facts.toPlainText()
     for want in ("294749", "allen_v1_column_types_slanted_ref",
-                 "aibs_coarse_excitatory_inhibitory", "BC", "12,424", "6,514", "10,358",
+                 "BC", "12,424", "6,514", "10,358",
                  "3,234", "appears in version v0"):
         assert want in text, want
     assert p.partners_button.isEnabled() and p.open_button.isEnabled()

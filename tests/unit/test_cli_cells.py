@@ -21,7 +21,7 @@ def test_cell_json_of_the_basket_cell(capsys):
     assert facts["root_id"] == BASKET and str(BASKET) in out  # exact, not a float
     assert facts["nucleus_id"] == 294749
     assert {"table": "allen_v1_column_types_slanted_ref",
-            "classification_system": "aibs_coarse_excitatory_inhibitory",
+            "classification_system": "",  # the source names none
             "cell_type": "BC"} in facts["cell_types"]
     assert facts["n_input_synapses"] == 12424 and facts["n_output_synapses"] == 6514
     assert facts["n_input_partners"] == 10358 and facts["n_output_partners"] == 3234
