@@ -39,6 +39,7 @@ def _compute(source, datastack, version, pre_draft, post_draft, order, hide, can
 
 class ConnectivityMatrixView(QWidget):
     pairActivated = Signal("qint64", "qint64")  # pre root id, post root id
+    rowsLinkRequested = Signal(object)  # DataFrame of the clicked pair's synapses
     message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
@@ -98,8 +99,13 @@ class ConnectivityMatrixView(QWidget):
         sl.addWidget(self.block_view, 1)
         pair_page = QWidget()
         pl = QVBoxLayout(pair_page)
+        self.pair_link_button = QPushButton("Neuroglancer link of these synapses…")
+        self.pair_link_button.setEnabled(False)
+        self.pair_link_button.clicked.connect(
+            lambda: self.rowsLinkRequested.emit(self.pair_model.frame()))
         pl.addWidget(self.pair_label)
         pl.addWidget(self.pair_view, 1)
+        pl.addWidget(self.pair_link_button)
         self.side = QTabWidget()
         self.side.addTab(summary_page, "Summary")
         self.side.addTab(pair_page, "Pair synapses")
@@ -258,6 +264,7 @@ class ConnectivityMatrixView(QWidget):
         self.pair_model.set_frame(syn)
         self.pair_view.resizeColumnsToContents()
         self.pair_label.setText(f"{len(syn)} synapse(s) from {pre} onto {post}.")
+        self.pair_link_button.setEnabled(len(syn) > 0)
         self.side.setCurrentIndex(1)
         self.pairActivated.emit(pre, post)
 

@@ -7,6 +7,7 @@ Integration (for the lead, in ui/main_window.py):
     panel.inspectCell(int)           -> the cell inspector (show that cell)
     panel.linkRequested(list)        -> services/neuroglancer_links (the cell, then partners)
     panel.pairActivated(int, int)    -> optional (pre, post root ids of a clicked matrix cell)
+    panel.rowsLinkRequested(frame)   -> a Neuroglancer link of a pair's synapses
     panel.message(str)               -> window status bar (errors are also shown in the panel)
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ class ConnectivityPanel(QWidget):
     inspectCell = Signal("qint64")  # 64-bit root id (Signal(int) would overflow)
     linkRequested = Signal(list)
     pairActivated = Signal("qint64", "qint64")
+    rowsLinkRequested = Signal(object)  # DataFrame of synapses to show in Neuroglancer
     message = Signal(str)
     contextReady = Signal()  # cell-type tables listed for the new context
 
@@ -43,6 +45,7 @@ class ConnectivityPanel(QWidget):
         self.partners.linkRequested.connect(self.linkRequested)
         self.partners.message.connect(self.message)
         self.matrix.pairActivated.connect(self.pairActivated)
+        self.matrix.rowsLinkRequested.connect(self.rowsLinkRequested)
         self.matrix.message.connect(self.message)
         self._context = (None, "", None)
         self._pending_root = None  # asked for before the context's tables were listed

@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
         self.results.rootIdActivated.connect(self.inspect_cell)
         self.connectivity.inspectCell.connect(self.inspect_cell)
         self.connectivity.linkRequested.connect(self._link_cells)
+        self.connectivity.rowsLinkRequested.connect(self.inspector.link_for_rows)
         self.inspector.showPartners.connect(self.show_partners)
         self.link_action = QAction("Neuroglancer link of selected rows…", self)
         self.link_action.triggered.connect(self._link_selection)

@@ -102,3 +102,26 @@ def test_layout_and_last_datastack_are_remembered(qtbot, ini_settings, sample_so
     qtbot.addWidget(w2)
     assert w2.datastack == "minnie65_sample"
     assert ini_settings.value("geometry") is not None
+
+
+def test_pair_synapses_open_a_link_dialog(qtbot, window, monkeypatch):
+    import numpy as np
+    shown = []
+    monkeypatch.setattr("ui.link_dialog.LinkDialog.show", lambda self: shown.append(self))
+    w = window
+    view = w.connectivity.matrix
+    qtbot.waitUntil(lambda: view.compute_button.isEnabled(), timeout=10000)
+    with qtbot.waitSignal(view.runner.succeeded, timeout=15000):
+        view.request()
+    m = view.result.matrix
+    k = int(np.argmax(m.n_synapses))
+    view.activate_cell(int(m.rows[k]), int(m.cols[k]))
+    view.pair_link_button.click()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    dlg = shown[0]
+    assert len(dlg.frame) == int(m.n_synapses[k]) and "ctr_pt_position" in dlg.frame
+    with qtbot.waitSignal(dlg.linkReady, timeout=30000) as ready:
+        dlg.build()
+    assert ready.args[0].n_annotations == int(m.n_synapses[k])
+    assert ready.args[0].url.startswith("https://spelunker")
+    dlg.close()

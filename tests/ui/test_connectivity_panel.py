@@ -112,6 +112,10 @@ def test_matrix_is_the_pyramidal_subgraph(qtbot, panel, tmp_path):
         view.activate_cell(int(m.rows[k]), int(m.cols[k]))
     assert pair.args == [int(m.row_ids[m.rows[k]]), int(m.col_ids[m.cols[k]])]
     assert view.pair_model.rowCount() == int(m.n_synapses[k])
+    with qtbot.waitSignal(view.rowsLinkRequested) as linked:
+        view.pair_link_button.click()
+    frame = linked.args[0]
+    assert len(frame) == int(m.n_synapses[k]) and "ctr_pt_position" in frame
     assert "synapse count" in view.describe(int(m.rows[k]), int(m.cols[k]))
     # weight change redraws without a new request
     view.weight_combo.setCurrentIndex(view.weight_combo.findData("size_sum"))
