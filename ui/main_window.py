@@ -7,7 +7,7 @@ from datetime import timezone
 from PySide6.QtCore import QDateTime, QSettings, Qt, QTimeZone, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget, QFileDialog,
-                               QFrame, QLabel, QScrollArea,
+                               QFrame, QLabel, QMenu, QScrollArea,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QTabWidget,
                                QToolBar, QWidget)
 
@@ -256,6 +256,13 @@ class MainWindow(QMainWindow):
         self.link_action.triggered.connect(self._link_selection)
         self.results.view.addAction(self.link_action)
         self.results.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        cells = self.menuBar().insertMenu(self.help_menu.menuAction(), QMenu("&Cells", self))
+        cells_menu = cells.menu()
+        inspect = QAction("&Inspect a cell…", self, shortcut="Ctrl+I")
+        inspect.triggered.connect(lambda: (self.tabs.setCurrentIndex(1),
+                                           self.inspector.id_edit.setFocus()))
+        cells_menu.addAction(inspect)
+        cells_menu.addAction(self.link_action)
 
     def _tab_changed(self, index: int) -> None:
         """The query builder belongs to the Results tab: hide it for the wide viewers and
