@@ -44,6 +44,9 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
                         metavar="PATH", help="open a local datastack folder (repeatable)")
     common.add_argument("--datastack", default=d(None),
                         help=f"datastack name (default {DEFAULT_DATASTACK})")
+    common.add_argument("--server", default=d(None), metavar="URL",
+                        help="query a CAVE server instead of local data (its token is the one "
+                             "stored in the OS keyring by the app)")
     common.add_argument("--version", dest="mat_version", type=int, metavar="V", default=d(None),
                         help="materialization version (default: the datastack's default)")
     return common
@@ -83,6 +86,10 @@ def _fix_version_flag(argv: list[str]) -> list[str]:
 
 
 def make_source(args):
+    if getattr(args, "server", None) and getattr(args, "command", None):
+        from services.cave_source import CaveSource
+        from services.token_store import TokenStore
+        return CaveSource(args.server, TokenStore().get_token(args.server))
     from services.local_source import LocalSource, sample_folders
     src = LocalSource(sample_folders())
     for folder in args.datastack_dir:
@@ -93,6 +100,8 @@ def make_source(args):
 def pick_datastack(args, src) -> str:
     if args.datastack:
         return args.datastack
+    if src.kind == "cave":
+        raise CliError("--server needs --datastack NAME (e.g. minnie65_public)")
     if args.datastack_dir:
         return src.datastacks()[-1]
     return DEFAULT_DATASTACK
@@ -100,8 +109,15 @@ def pick_datastack(args, src) -> str:
 
 def cmd_tables(args, src) -> int:
     ds = pick_datastack(args, src)
+    from models.errors import CavernError
     for t in src.tables(ds, args.mat_version):
-        n = "?" if t.row_count is None else str(t.row_count)
+        n = t.row_count
+        if n is None and t.kind == "table":
+            try:  # a CAVE listing has no counts: one count request per table
+                n = src.row_count(ds, t.name, args.mat_version)
+            except CavernError:
+                n = None
+        n = "?" if n is None else str(n)
         desc = " ".join(t.description.split())
         print(f"{t.name}\t{n}\t{desc}")
     return 0
@@ -159,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command:
         return run_cli(args)
+    if args.server:
+        print("cavern: error: --server is for the CLI commands; in the app use "
+              "File > Connect to CAVE server", file=sys.stderr)
+        return 2
     from models.errors import CavernError
     try:
         src = make_source(args)

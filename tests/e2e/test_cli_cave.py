@@ -1,0 +1,40 @@
+"""The CLI against the loopback CAVE server: the token comes from the keyring only."""
+import keyring
+import pandas as pd
+import pytest
+
+import main
+from tests.e2e.conftest import GOOD_TOKEN
+from tests.unit.test_token_store import MemoryKeyring
+from services.token_store import TokenStore
+
+
+@pytest.fixture
+def stored_token(cave_server):
+    before = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    TokenStore().set_token(cave_server.url, GOOD_TOKEN)
+    yield
+    keyring.set_keyring(before)
+
+
+def test_query_and_tables_on_a_server(cave_server, stored_token, tmp_path, capsys):
+    out = tmp_path / "q.csv"
+    rc = main.main(["query", "synapses", "--server", cave_server.url, "--datastack",
+                    "pinky100_sample", "--filter", "size>=1000", "--csv", str(out)])
+    assert rc == 0
+    df = pd.read_csv(out)
+    local = pd.read_parquet("resources/samples/pinky100_sample/v185/synapses.parquet")
+    assert sorted(df.id) == sorted(local.id[local["size"] >= 1000])
+    assert main.main(["tables", "--server", cave_server.url, "--datastack", "pinky100_sample"]) == 0
+    assert "synapses\t1961\t" in capsys.readouterr().out
+    assert all(GOOD_TOKEN not in r.url for r in cave_server.requests)
+
+
+def test_server_errors_are_one_line(cave_server, stored_token, tmp_path, capsys):
+    assert main.main(["tables", "--server", cave_server.url]) == 2
+    assert "--datastack" in capsys.readouterr().err
+    cave_server.tokens = {"another"}
+    rc = main.main(["tables", "--server", cave_server.url, "--datastack", "pinky100_sample"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and "token" in err and len(err.splitlines()) == 1
