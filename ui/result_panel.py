@@ -22,7 +22,7 @@ from models.query_spec import QueryResult
 from services.export import export_format, export_frame
 from services.result_rows import is_missing
 from ui.result_table_model import ResultTableModel, is_root_id_column
-from ui.workers import RequestRunner, as_cavern_error
+from ui.workers import RequestRunner
 
 FILTER_DELAY_MS = 250  # wait for a pause in typing before filtering
 SYNC_FILTER_ROWS = 200_000  # below this the filter runs at once on the GUI thread
@@ -31,27 +31,6 @@ MAX_COPY_ROWS = 100_000  # more than this belongs in a file, not the clipboard
 ERROR_STYLE = "color: #c0392b;"
 WARN_STYLE = "color: #b9770e;"
 FILE_FILTERS = "CSV (*.csv);;Parquet (*.parquet);;TSV (*.tsv)"
-
-
-class _Failed:
-    """A worker's error carried as a plain value (superqt raises returned exceptions)."""
-
-    def __init__(self, error: CavernError):
-        self.error = error
-
-
-def _errors_as_values(fn):
-    """Run ``fn`` so a failure comes back as a _Failed value, not a raise.
-
-    A raise is re-raised in the GUI thread by superqt when the worker was created
-    without an ``errored`` handler, which prints a traceback; a value cannot.
-    """
-    def run(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-            return _Failed(as_cavern_error(exc))
-    return run
 
 
 class ResultPanel(QWidget):
@@ -205,15 +184,12 @@ class ResultPanel(QWidget):
             self._filter_done(rows, text, None if not text.strip() else rows.filter_mask(text))
             return
         self.set_message(f"Filtering {rows.n_source:,} rows for '{text.strip()}'…")
-        self.filter_runner.run(_errors_as_values(rows.filter_mask), text, pass_cancel=False,
+        self.filter_runner.run(rows.filter_mask, text, pass_cancel=False,
                                on_result=lambda mask: self._filter_done(rows, text, mask))
 
     def _filter_done(self, rows, text: str, mask) -> None:
         if rows is not self.model.rows:
             return  # a newer result arrived meanwhile
-        if isinstance(mask, _Failed):
-            self._filter_failed(mask.error)
-            return
         self.model.set_filter_text(text, mask)
         self._show_counts()
         self.filterApplied.emit(text)
@@ -336,16 +312,13 @@ class ResultPanel(QWidget):
             return str(export_frame(frame, path, fmt, cancel=cancel,
                                     progress=self._exportProgress.emit))
 
-        self.export_runner.run(_errors_as_values(work), on_result=lambda p: self._export_done(p, n))
+        self.export_runner.run(work, on_result=lambda p: self._export_done(p, n))
 
     def _export_progress(self, done: int, total: int) -> None:
         if self.export_runner.busy and done < total:
             self.set_message(f"Exporting… {done:,} of {total:,} rows written")
 
     def _export_done(self, path, n: int) -> None:
-        if isinstance(path, _Failed):
-            self._export_failed(path.error)
-            return
         self.set_message(f"Exported {n:,} rows to {path}")
         self.exportFinished.emit(path)
 
