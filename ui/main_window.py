@@ -338,9 +338,7 @@ class MainWindow(QMainWindow):
 
     def _count_failed(self, err) -> None:
         self.show_error(err)
-        t = self.browser.current_table()
-        if t is not None:
-            self.browser.update_row_count(t.name, t.row_count) if t.row_count else self.browser._show(t)
+        self.browser.reset_count_button()
 
     def _copy_code(self, spec) -> None:
         spec = self._with_context(spec)

@@ -96,6 +96,11 @@ class TableBrowserPanel(QWidget):
                 if item is self.tree.currentItem():
                     self._show(info)
 
+    def reset_count_button(self) -> None:
+        """Offer "Count rows" again (after showing a table, or after a failed count)."""
+        self.count_button.setEnabled(True)
+        self.count_button.setText("Count rows")
+
     def current_table(self) -> TableInfo | None:
         item = self.tree.currentItem()
         return item.data(0, ROLE_INFO) if item else None
@@ -134,8 +139,7 @@ class TableBrowserPanel(QWidget):
 
     def _show(self, t: TableInfo) -> None:
         self.count_button.setVisible(t.row_count is None)
-        self.count_button.setEnabled(True)
-        self.count_button.setText("Count rows")
+        self.reset_count_button()
         self.details.setHtml(table_details_html(t))
 
 

@@ -34,3 +34,14 @@ def test_count_button_for_unknown_row_counts(qtbot, sample_source):
     p.update_row_count("synapses", 1961)
     assert p.tree.topLevelItem(0).text(1) == "1,961"
     assert not p.count_button.isVisibleTo(p)
+
+
+def test_count_button_is_offered_again_after_a_failed_count(qtbot, sample_source):
+    from dataclasses import replace
+    p = TableBrowserPanel()
+    qtbot.addWidget(p)
+    p.set_tables([replace(sample_source.table_info("pinky100_sample", "synapses"), row_count=None)])
+    p.count_button.click()
+    assert not p.count_button.isEnabled()
+    p.reset_count_button()
+    assert p.count_button.isEnabled() and p.count_button.text() == "Count rows"
