@@ -11,7 +11,6 @@ compared with the table's row count, so a cut result is flagged, never silent.
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import replace
@@ -28,6 +27,7 @@ from services.cave_session import (NO_TOKEN_FILE, WarningLog, is_expired, prepar
 from services.cave_truncation import judge_truncation
 from services.cave_schema import columns_from_frame, columns_from_schema, columns_from_view_schema
 from services.data_source import CancelToken, DataSource
+from services.token_store import normalise_server
 
 DEFAULT_TIMEOUT = (10.0, 300.0)  # (connect, read) seconds; requests has no default at all
 
@@ -37,10 +37,7 @@ class CaveSource(DataSource):
 
     def __init__(self, server_address: str, token: str | None = None, *, cache=None,
                  timeout=DEFAULT_TIMEOUT, max_retries: int = 2, row_limit: int | None = None):
-        self.server = server_address.strip().rstrip("/")
-        if not re.match(r"^https?://[^\s/]+", self.server):
-            raise InvalidInputError(f"'{server_address}' is not a server address.",
-                                    field="server", hint="For example https://global.daf-apis.com.")
+        self.server = normalise_server(server_address)
         self._token = token or None
         self.cache = cache  # services.result_cache.ResultCache or None
         self.timeout = timeout

@@ -173,7 +173,7 @@ class LocalSource(DataSource):
         self._con.close()
 
 
-def rescale_positions(frame, info: TableInfo, desired) -> "pd.DataFrame":
+def rescale_positions(frame, info: TableInfo, desired):
     """Position columns converted from the table's voxels to ``desired`` (nm per unit),
     as CAVE's materialization service does for ``desired_resolution``."""
     import numpy as np

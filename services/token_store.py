@@ -8,6 +8,7 @@ or none at all, the token is kept in memory for this session and the UI says why
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlparse
 
 import keyring
 import keyring.errors
@@ -22,10 +23,17 @@ SECURE, PLAINTEXT, FAIL = "secure", "plaintext", "fail"
 
 
 def normalise_server(server: str) -> str:
-    """The key a token is stored under: the address without a trailing slash."""
+    """A CAVE server address as Cavern keys it everywhere (token entry, connection):
+    scheme added if missing (https), no trailing slash; anything else is refused."""
     s = (server or "").strip().rstrip("/")
     if not s:
-        raise InvalidInputError("A server address is needed to store its token.", field="server")
+        raise InvalidInputError("Type the server address.", field="server")
+    if "://" not in s:
+        s = "https://" + s
+    parsed = urlparse(s)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in s):
+        raise InvalidInputError(f"'{server}' is not a server address.", field="server",
+                                hint="For example https://global.daf-apis.com.")
     return s
 
 

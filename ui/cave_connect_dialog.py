@@ -7,7 +7,6 @@ worker with progress and Cancel.
 from __future__ import annotations
 
 from typing import Callable
-from urllib.parse import urlparse
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -15,22 +14,10 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from models.errors import AuthError, CavernError, InvalidInputError, PermissionDeniedError
+from services.token_store import normalise_server
 from ui.workers import RequestRunner
 
 DEFAULT_SERVER = "https://global.daf-apis.com"
-
-
-def normalise_server(text: str) -> str:
-    url = text.strip().rstrip("/")
-    if not url:
-        raise InvalidInputError("Type the server address.", field="server")
-    if "://" not in url:
-        url = "https://" + url
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
-        raise InvalidInputError(f"'{text}' is not a server address.", field="server",
-                                hint=f"For example {DEFAULT_SERVER}.")
-    return url
 
 
 class TokenDialog(QDialog):
