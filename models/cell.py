@@ -1,6 +1,6 @@
 """What Cavern knows about one cell: the values the cell inspector shows.
 
-A record is filled by :func:`services.cell_facts.gather_cell_facts` from the datastack's
+A record is filled by :func:`services.cells.cell_facts.gather_cell_facts` from the datastack's
 soma, cell-type, proofreading and synapse tables; anything a table could not say stays
 ``None`` and ``notes`` tells the user why (table missing, cell not in it, ...).
 """
@@ -110,3 +110,6 @@ class RootIdStatus:
     suggested_id: int | None = None  # the current id that overlaps most, when stale
     versions: tuple[int, ...] = ()  # local datastacks: versions whose tables hold the id
     message: str = ""
+    # current at the version read but edited since: the id it has now (live data and
+    # Neuroglancer use that one; this version's tables still use ``root_id``)
+    edited_since: int | None = None

@@ -59,3 +59,8 @@ class CancelledError(CavernError):
 
 class ExportError(CavernError):
     """Writing an export file failed; the target file is untouched."""
+
+
+class IncompleteResultError(DataSourceError):
+    """The source answered with fewer rows than match (a server's row limit), where a
+    partial answer would be a wrong one (counts, matrices, partner tables)."""

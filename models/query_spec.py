@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from models.errors import InvalidInputError
-from models.filters import Filter, Op
+from models.filters import Filter, FilterPlan, Op, plan_filters
 
 # Filter op -> caveclient keyword argument.
 _CAVE_DICT = {
@@ -44,18 +44,24 @@ class QuerySpec:
         return replace(self, **changes)
 
     # ---- caveclient mapping -------------------------------------------------
+    def filter_plan(self) -> FilterPlan:
+        """What the server applies and what must be applied again on the client."""
+        return plan_filters(self.filters)
+
     def cave_kwargs(self, voxel_resolution: Sequence[float] = (4, 4, 40)) -> dict[str, Any]:
         """Keyword arguments for ``client.materialize.query_table`` / ``live_query``.
 
+        Bounds on one column are merged into the tightest (``between`` and ``>=`` on one
+        column keep the higher low end), ``in`` lists are intersected and ``!=``/``not in``
+        folded into them where possible. What is left of ``!=``/``not in`` still goes out
+        as ``filter_out_dict``, but the server ignores it on versioned queries: the rows
+        must be filtered again with :meth:`filter_plan`'s ``post`` filters.
         Boxes given in nm are converted to voxels at the table's resolution, which is
         what the materialization service expects.
         """
         kw: dict[str, Any] = {}
-        for f in self.filters:
-            if f.op is Op.BETWEEN:
-                _put(kw, "filter_greater_equal_dict", f.column, _plain(f.value[0]))
-                _put(kw, "filter_less_equal_dict", f.column, _plain(f.value[1]))
-                continue
+        plan = self.filter_plan()
+        for f in plan.server:
             key = _CAVE_DICT[f.op]
             if f.op is Op.WITHIN:
                 lo, hi = f.value
@@ -63,19 +69,14 @@ class QuerySpec:
                     lo = [v / r for v, r in zip(lo, voxel_resolution)]
                     hi = [v / r for v, r in zip(hi, voxel_resolution)]
                 value: Any = [[_num(v) for v in lo], [_num(v) for v in hi]]
-            elif f.op is Op.NE:
-                value = [_plain(f.value)]
-            elif f.op in (Op.IN, Op.NOT_IN):
+            elif f.op is Op.IN:
                 value = [_plain(v) for v in f.value]
             else:
                 value = _plain(f.value)
-            if key in ("filter_in_dict", "filter_out_dict") and f.column in kw.get(key, {}):
-                merged = kw[key][f.column]
-                value = ([v for v in merged if v in value] if key == "filter_in_dict"
-                         else merged + value)
-                kw[key][f.column] = value
-                continue
             _put(kw, key, f.column, value)
+        for f in plan.post:
+            if f.op is Op.NOT_IN:
+                _put(kw, "filter_out_dict", f.column, [_plain(v) for v in f.value])
         if self.columns:
             kw["select_columns"] = list(self.columns)
         if self.limit is not None:
@@ -92,6 +93,12 @@ class QuerySpec:
             args.append(f"server_address={server_address!r}")
         lines.append(f"client = CAVEclient({', '.join(args)})")
         kw = self.cave_kwargs(voxel_resolution)
+        post = self.filter_plan().post
+        if post:  # the server's limit would count rows that the client then drops
+            kw.pop("limit", None)
+            if "select_columns" in kw:  # and the client's filters need their columns
+                kw["select_columns"] = list(dict.fromkeys(
+                    kw["select_columns"] + [f.column for f in post]))
         call_args = [repr(self.table)]
         call_args += [f"{k}={v!r}" for k, v in kw.items()]
         if self.timestamp is not None:
@@ -108,9 +115,15 @@ class QuerySpec:
                 call_args.append(f"materialization_version={self.version}")
             if not self.merge_reference:
                 call_args.append("merge_reference=False")
+        if self.limit is None:
+            lines.append("# A CAVE server returns at most its row limit per query (often 200,000) and")
+            lines.append("# says so only in a logged warning; Cavern fetches bigger answers in id ranges.")
         lines.append(f"df = {func}(")
         lines += [f"    {a}," for a in call_args]
         lines.append(")")
+        lines += post_filter_code(post)
+        if post and self.limit is not None:
+            lines.append(f"df = df.head({int(self.limit)})")
         return "\n".join(lines) + "\n"
 
     def check(self) -> None:
@@ -125,6 +138,27 @@ class QuerySpec:
                 raise InvalidInputError(
                     f"Two '{f.op.value}' filters on '{f.column}': keep one.", field=f.column)
             seen[(f.column, key)] = f
+        self.filter_plan()  # raises for combinations that cannot be exact
+
+
+def post_filter_code(post) -> list[str]:
+    """pandas lines that apply the client-side filters to ``df`` in generated code."""
+    if not post:
+        return []
+    lines = ["# CAVE ignores filter_out_dict (!= / not in) on versioned queries, and one request",
+             "# holds one value per filter and column: filter those rows here, as SQL would",
+             "# (a missing value never passes)."]
+    for f in post:
+        col = f"df[{f.column!r}]"
+        values = [_plain(v) for v in (f.value if f.op in (Op.IN, Op.NOT_IN) else (f.value,))]
+        if f.op is Op.NOT_IN:
+            cond = f"{col}.notna() & ~{col}.isin({values!r})"
+        elif f.op is Op.IN:
+            cond = f"{col}.isin({values!r})"
+        else:
+            cond = f"{col} == {values[0]!r}"
+        lines.append(f"df = df[{cond}]")
+    return lines
 
 
 def _put(kw: dict, key: str, column: str, value: Any) -> None:

@@ -30,8 +30,8 @@ ROOT = cfg.project_root(HERE)
 FROZEN_IMPORTS = ("caveclient", "caveclient.frameworkclient", "nglui.statebuilder",
                   "nglui.segmentprops", "standard_transform", "keyring", "keyring.backends",
                   "pyqtgraph", "superqt.utils", "duckdb", "pyarrow.parquet", "pyarrow.feather",
-                  "pyarrow.dataset", "scipy.sparse", "pandas", "services.local_source",
-                  "services.export", "ui.main_window")
+                  "pyarrow.dataset", "scipy.sparse", "pandas", "services.local.local_source",
+                  "services.results.export", "ui.main_window")
 # The keyring backend each OS uses, and what it needs (found by entry point, not import).
 PLATFORM_IMPORTS = {"linux": ("keyring.backends.SecretService", "secretstorage", "jeepney"),
                     "darwin": ("keyring.backends.macOS",),

@@ -133,7 +133,7 @@ def data_files(root: Path) -> list[tuple[str, str]]:
 
     Resources keep their layout under resources/ so importlib.resources.files("resources")
     finds them next to the frozen package; pyproject.toml goes to the bundle root, where
-    main.app_version() looks for it (sys._MEIPASS).
+    services.cli.app_info.app_version() looks for it (sys._MEIPASS).
     """
     root = Path(root)
     pairs = [(str(root / "pyproject.toml"), ".")]

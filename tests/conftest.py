@@ -1,9 +1,23 @@
 """Shared test set-up: Qt offscreen, and no test touches the user's settings or cache."""
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+
+
+def drain_workers(timeout_ms: int = 10000) -> None:
+    """Cancel every RequestRunner's work and wait for the thread pool (if Qt is in use),
+    so no worker thread still runs while a source closes or the interpreter finalizes."""
+    if "ui.common.runner_registry" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QThreadPool
+    from ui.common import runner_registry
+    runner_registry.cancel_all()
+    QThreadPool.globalInstance().waitForDone(timeout_ms)
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents()
 
 
 @pytest.fixture
@@ -15,29 +29,12 @@ def ini_settings(tmp_path):
 
 @pytest.fixture(scope="session")
 def sample_source():
-    from services.local_source import LocalSource, sample_folders
+    from services.local.local_source import LocalSource, sample_folders
     src = LocalSource(sample_folders())
     yield src
+    drain_workers()  # a stale worker may still be querying it
     src.close()
 
 
-_exit_status = [0]
-
-
 def pytest_sessionfinish(session, exitstatus):
-    _exit_status[0] = int(exitstatus)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
-    """Leave without the interpreter's finalization.
-
-    With PySide6 6.12, pyqtgraph and DuckDB loaded together, garbage collection during
-    finalization sometimes aborts ("bool_dealloc", a reference-count bug in a C
-    extension) after every test has passed and the summary is printed. Results are
-    final by then, so exit with pytest's own status instead of risking that abort.
-    """
-    import sys
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(_exit_status[0])
+    drain_workers()

@@ -1,18 +1,47 @@
-"""Start the Qt application around the services that main.py built."""
+"""Start the Qt application around the services that main.py built, and quit it cleanly."""
 from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
+
+from ui.common.lifecycle import DEFAULT_TIMEOUT_MS, ShutdownReport, shutdown
 
 
 def make_settings() -> QSettings:
     return QSettings("Cavern", "Cavern")
 
 
+def window_sources(window) -> list:
+    """Every DataSource the window knows: the local one, the current one, each CAVE entry."""
+    found = [window.local_source, window.source]
+    combo = window.datastack_combo
+    for i in range(combo.count()):
+        data = combo.itemData(i)
+        if data:
+            found.append(data[0])
+    out, seen = [], set()
+    for src in found:
+        if src is not None and id(src) not in seen:
+            seen.add(id(src))
+            out.append(src)
+    return out
+
+
+def shutdown_window(window, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> ShutdownReport:
+    """Cancel every request, wait (bounded) for the worker threads, close the window's
+    sources. Safe to call more than once."""
+    return shutdown(window_sources(window), timeout_ms)
+
+
 def run_gui(source, datastack: str | None = None, app_version: str = "",
             quit_after_ms: int = 0) -> int:
+    """Show the main window on ``source`` until the user quits; returns the exit status.
+
+    On quit every request is cancelled, the thread pool drained and the sources closed
+    (``source`` included), so the caller only has to ``sys.exit`` with the status.
+    """
     from ui.main_window import MainWindow, app_icon
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Cavern")
@@ -20,29 +49,22 @@ def run_gui(source, datastack: str | None = None, app_version: str = "",
     app.setApplicationVersion(app_version)
     app.setWindowIcon(app_icon())
     window = MainWindow(source, make_settings(), datastack, app_version)
+    reports: list[ShutdownReport] = []
+    def on_quit():
+        reports.append(shutdown_window(window))
+    app.aboutToQuit.connect(on_quit)
     window.show()
     if quit_after_ms:
         # Smoke tests of the frozen app: start, show the sample, quit cleanly.
-        from PySide6.QtCore import QTimer
         QTimer.singleShot(quit_after_ms, window.close)
     status = app.exec()
-    # Delete the window (and its pyqtgraph plots) while Qt is still up: left to the
-    # interpreter's shutdown, pyqtgraph's teardown can crash on exit.
-    window.deleteLater()
-    app.processEvents()
+    app.aboutToQuit.disconnect(on_quit)
+    if not reports:  # exec() ended without aboutToQuit (should not happen)
+        reports.append(shutdown_window(window))
     window.settings.sync()
+    # Delete the window (and its pyqtgraph plots) while Qt is still up. deleteLater alone
+    # is not enough once the event loop has ended: deliver the DeferredDelete now.
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    del window
     return status
-
-
-def exit_now(status: int) -> None:
-    """Exit without the interpreter's finalization once the GUI has closed.
-
-    Everything the user has is written by then (exports are atomic, settings synced).
-    With PySide6 6.12, pyqtgraph and DuckDB loaded together, finalization sometimes
-    aborts in a C extension's reference counting ("bool_dealloc"); skipping it keeps the
-    exit clean and the exit status true.
-    """
-    import os
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)

@@ -12,21 +12,22 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidg
                                QToolBar, QWidget)
 
 from models.errors import CancelledError, CavernError
-from services.data_source import DataSource
-from ui.cell_inspector_panel import CellInspectorPanel
-from ui.connectivity_panel import ConnectivityPanel
-from ui.query_builder_panel import QueryBuilderPanel
-from ui.result_panel import ResultPanel
-from ui.table_browser_panel import TableBrowserPanel
-from ui.workers import RequestRunner
+from services.source import DataSource
+from services.workspace import Workspace
+from ui.cells.cell_inspector_panel import CellInspectorPanel
+from ui.connectivity.connectivity_panel import ConnectivityPanel
+from ui.tables.query_builder_panel import QueryBuilderPanel
+from ui.tables.result_panel import ResultPanel
+from ui.tables.table_browser_panel import TableBrowserPanel
+from ui.common.workers import RequestRunner
 
 
 LIVE = "live"  # version-combo data of the live entry
 
 
 class MainWindow(QMainWindow):
-    # (source, datastack, version) whenever the picked datastack or version changes
-    contextChanged = Signal(object, str, object)
+    # a services.workspace.Workspace whenever the picked datastack or version changes
+    contextChanged = Signal(object)
 
     def __init__(self, source: DataSource, settings: QSettings, datastack: str | None = None,
                  app_version: str = "", token_store=None, cave_source_factory=None):
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
         self.datastack = ""
         self.version: int | None = None
         self.live = False  # a CAVE datastack queried live at live_edit's timestamp
+        self.workspace: Workspace | None = None  # the context the panels show
         self._pending_table = settings.value("last_table", "", str)
         self.meta_runner = RequestRunner(self)
         self.query_runner = RequestRunner(self)
@@ -81,7 +83,7 @@ class MainWindow(QMainWindow):
         self._builder_was_visible, self._last_tab = True, 0
         self._connect_cell_panels()
 
-        from ui.cave_controller import CaveController, default_source_factory
+        from ui.cave.cave_controller import CaveController, default_source_factory
         self.cave = CaveController(self, token_store, cave_source_factory or default_source_factory)
         self._restore_layout()
         for name in source.datastacks():
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         self.live_edit.setCalendarPopup(True)
         self.live_edit.setToolTip("Live query: the data as they were at this moment (UTC)")
         self.live_action = bar.addWidget(self.live_edit)
+        self.live_edit.editingFinished.connect(self._live_time_changed)
         self.live_action.setVisible(False)
         self.addToolBar(bar)
         self.toolbar = bar
@@ -218,8 +221,13 @@ class MainWindow(QMainWindow):
         self.live_action.setVisible(self.live)
         self.version = None if self.live else data
         src, ds, v = self.source, self.datastack, self.version
-        self.contextChanged.emit(src, ds, v)
+        self.workspace = Workspace(src, ds, v, self._live_time() if self.live else None)
+        self.contextChanged.emit(self.workspace)
         self.meta_runner.run(lambda cancel: src.tables(ds, v), on_result=self._tables_loaded)
+
+    def _live_time_changed(self) -> None:
+        if self.live:  # a new moment is a new context
+            self._version_changed(self.version_combo.currentIndex())
 
     def _tables_loaded(self, tables) -> None:
         current = self.browser.current_table()
@@ -295,10 +303,12 @@ class MainWindow(QMainWindow):
         self.inspector.link_for_rows(frame)
 
     # ---- queries -------------------------------------------------------------------
+    def _live_time(self):
+        return self.live_edit.dateTime().toPython().replace(tzinfo=timezone.utc)
+
     def _with_context(self, spec):
         if self.live:
-            when = self.live_edit.dateTime().toPython().replace(tzinfo=timezone.utc)
-            return spec.with_(datastack=self.datastack, version=None, timestamp=when)
+            return spec.with_(datastack=self.datastack, version=None, timestamp=self._live_time())
         return spec.with_(datastack=self.datastack, version=spec.version or self.version)
 
     def run_query(self, spec) -> None:
@@ -392,7 +402,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
-        self.query_runner.cancel(quiet=True)
+        from ui.common.runner_registry import cancel_all
+        cancel_all(owner=self)  # every panel's requests; the sources close at quit (ui.app)
         super().closeEvent(event)
 
 

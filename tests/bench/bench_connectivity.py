@@ -36,9 +36,9 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from services.connectivity import aggregate_pairs, resolve_cell_types  # noqa: E402
-from services.connectivity_image import downsample_matrix  # noqa: E402
-from services.connectivity_matrix import synapse_matrix  # noqa: E402
+from services.connectivity.aggregation import aggregate_pairs, resolve_cell_types  # noqa: E402
+from services.connectivity.connectivity_image import downsample_matrix  # noqa: E402
+from services.connectivity.connectivity_matrix import synapse_matrix  # noqa: E402
 from tests.bench.synthetic import synthetic_synapses  # noqa: E402
 
 VIEW_W, VIEW_H = 1600, 900

@@ -67,7 +67,7 @@ def main(n_rows: int = N_SYNAPSES) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from ui.result_table_model import ResultTableModel
+    from ui.common.result_table_model import ResultTableModel
 
     app = QApplication.instance() or QApplication([])
     t0 = time.perf_counter()

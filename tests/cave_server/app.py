@@ -84,30 +84,71 @@ def _token_of_request() -> str | None:
     return request.cookies.get("middle_auth_token") or request.args.get("middle_auth_token")
 
 
+AUTHORIZE_URI = "https://global.daf-apis.com/sticky_auth/api/v1/authorize"
+
+
+def auth_error(status: int, code: str, message: str, data: dict | None = None,
+               www_authenticate: str | None = None) -> Response:
+    """middle_auth_client's API error: {"error": code, "message": ..., "data": ...}."""
+    body = {"error": code, "message": message}
+    if data is not None:
+        body["data"] = data
+    resp = Response(json.dumps(body), status=status, content_type="application/json")
+    if www_authenticate:
+        resp.headers["WWW-Authenticate"] = www_authenticate
+    return resp
+
+
+def invalid_token_response() -> Response:
+    return auth_error(401, "invalid_token", "Invalid/Expired Token",
+                      www_authenticate=f'Bearer realm="{AUTHORIZE_URI}", error="invalid_token", '
+                                       'error_description="Invalid/Expired Token"')
+
+
+def no_token_response() -> Response:
+    # Programmatic access (caveclient sends Authorization or is non-browser) gets a 401;
+    # a browser would be redirected (302) to /authorize instead, which is not imitated.
+    return auth_error(401, "no_token", "Unauthorized - No Token Provided",
+                      www_authenticate=f'Bearer realm="{AUTHORIZE_URI}"')
+
+
 def _check_token(state) -> Response | None:
     token = _token_of_request()
     if token is None:
-        return Response("Unauthorized - No Token Provided", status=401, mimetype="text/html")
+        return no_token_response()
     if token not in state.tokens:
-        return Response("Unauthorized - Token Invalid", status=401, mimetype="text/html")
+        return invalid_token_response()
     return None
 
 
 def missing_tos_response(datastack: str, tos_url: str) -> Response:
     # caveclient's _raise_for_status looks for exactly this: status 403, content-type
     # application/json, {"error": "missing_tos", "data": {"tos_form_url": ...}}.
-    body = {"error": "missing_tos",
-            "message": f"You must accept the terms of service for {datastack} "
-                       f"to access this resource: {tos_url}",
-            "data": {"tos_id": 1, "tos_name": f"{datastack} terms of service",
-                     "tos_form_url": tos_url}}
-    return Response(json.dumps(body), status=403, content_type="application/json")
+    return auth_error(403, "missing_tos", "Need to accept Terms of Service to access resource.",
+                      data={"tos_id": 1, "tos_name": f"{datastack} terms of service",
+                            "tos_form_url": tos_url})
+
+
+def missing_permission_response(datastack: str, permission: str = "view") -> Response:
+    return auth_error(403, "missing_permission",
+                      f"Missing permission: {permission} for dataset {datastack}")
+
+
+def _datastack_of(path: str) -> str | None:
+    for marker in ("/datastack/full/", "/datastack/"):
+        if marker in path:
+            return path.split(marker, 1)[1].split("/", 1)[0] or None
+    return None
 
 
 def _check_tos(state, path: str) -> Response | None:
-    for name, url in state.tos_required.items():
-        if f"/datastack/{name}/" in path + "/" or path.endswith(f"/datastack/full/{name}"):
-            return missing_tos_response(name, url)
+    name = _datastack_of(path)
+    if name is None:
+        return None
+    if name in state.tos_required:
+        return missing_tos_response(name, state.tos_required[name])
+    if name in state.no_permission:
+        return missing_permission_response(name)
     return None
 
 
@@ -117,12 +158,16 @@ def _fault_status(state, fault):
 
 
 def _fault_unauthorized(state, fault):
-    return Response("Unauthorized - Token Invalid", status=401, mimetype="text/html")
+    return invalid_token_response()
 
 
 def _fault_tos(state, fault):
     return missing_tos_response(fault.params.get("datastack", "this datastack"),
                                 fault.params.get("tos_url", state.default_tos_url))
+
+
+def _fault_permission(state, fault):
+    return missing_permission_response(fault.params.get("datastack", "this datastack"))
 
 
 def _fault_not_found(state, fault):
@@ -160,6 +205,7 @@ def _fault_garbage_arrow(state, fault):
 
 _EARLY_FAULTS = {
     "status": _fault_status, "unauthorized": _fault_unauthorized, "missing_tos": _fault_tos,
+    "missing_permission": _fault_permission,
     "not_found": _fault_not_found, "server_error": _fault_server_error, "slow": _fault_slow,
     "drop": _fault_drop, "malformed_json": _fault_malformed_json,
     "garbage_arrow": _fault_garbage_arrow,
@@ -205,7 +251,8 @@ def _auth_routes(app: Flask, state):
     def me():
         return {"id": 1, "name": "Cavern Test User", "email": "tester@example.org",
                 "admin": False, "groups": ["default"],
-                "permissions_v2": {n: ["view"] for n in state.datastacks},
+                "permissions_v2": {n: ["view"] for n in state.datastacks
+                                   if n not in state.no_permission},
                 "missing_tos": [{"tos_id": 1, "tos_name": n, "dataset_name": n}
                                 for n in state.tos_required]}
 

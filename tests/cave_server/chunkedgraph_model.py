@@ -14,6 +14,10 @@ class RootHistory:
         self.update_time = update_time or datetime(2024, 1, 1, tzinfo=timezone.utc)
         self.newer = {n: o for o, news in self.updates.items() for n in news}
         self.svid_roots: dict[int, int] = {}
+        # Root ids the graph holds: the served tables' and the updates' ids. PyChunkedGraph
+        # answers is_latest_roots False for an id it has no root row for (an unknown id, or
+        # a supervoxel), so made-up ids are not "latest" here either.
+        self.known_roots: set[int] = set(self.updates) | set(self.newer)
         self._chunks: dict[int, int] = {}
         self._lock = threading.Lock()
 
@@ -22,8 +26,15 @@ class RootHistory:
             if sv:
                 self.svid_roots[int(sv)] = int(root)
 
+    def add_roots(self, roots):
+        for r in roots:
+            if r is not None and r == r and int(r) != 0:
+                self.known_roots.add(int(r))
+
     def is_latest(self, root: int, when: datetime | None) -> bool:
         when = when or datetime.now(timezone.utc)
+        if root not in self.known_roots:
+            return False
         if root in self.updates and when >= self.update_time:
             return False
         if root in self.newer and when < self.update_time:

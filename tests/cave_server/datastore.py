@@ -48,7 +48,10 @@ class ServedTable:
         """Rows with positions split into _x/_y/_z; read on first use and kept."""
         with self._lock:  # requests run on several threads; read the file once
             if self._frame is None:
-                self._frame, self.position_columns = _split_positions(_read_table(self.path))
+                frame, self.position_columns = _split_positions(_read_table(self.path))
+                if self.kind == "table":
+                    frame = _annotation_columns(frame, self.position_columns)
+                self._frame = frame
         return self._frame
 
     def schema_columns(self) -> dict:
@@ -181,6 +184,38 @@ def _split_positions(df: pd.DataFrame) -> tuple[pd.DataFrame, list]:
         else:
             out[col] = values.to_numpy()
     return pd.DataFrame(out), positions
+
+
+SUPERVOXEL_LAYER = 1 << 56  # layer 1 in the top byte, as PyChunkedGraph ids have
+
+
+def synthetic_supervoxel(root: int, row: int) -> int:
+    """A deterministic made-up supervoxel id of `root` (0 stays 0)."""
+    if pd.isna(root) or int(root) == 0:
+        return 0
+    return SUPERVOXEL_LAYER | ((int(root) & 0xFFFFFFFFFF) << 12) | (row & 0xFFF)
+
+
+def _annotation_columns(df: pd.DataFrame, positions: list) -> pd.DataFrame:
+    """Columns every real annotation table has even when a sample file lacks them:
+    ``id`` (1..N, first), ``valid`` (true) after it, and ``X_supervoxel_id`` before ``X_root_id`` for each
+    bound point X (X_position with X_root_id). The supervoxel ids are made up (see
+    synthetic_supervoxel) and registered with the test chunkedgraph."""
+    if "id" not in df.columns:
+        df.insert(0, "id", np.arange(1, len(df) + 1, dtype=np.int64))
+    cols = list(df.columns)
+    if "valid" not in cols:
+        at = cols.index("id") + 1 if "id" in cols else 0
+        df.insert(at, "valid", np.ones(len(df), dtype=bool))
+    for pos in positions:
+        base = pos[: -len("position")]
+        root, sv = base + "root_id", base + "supervoxel_id"
+        if root in df.columns and sv not in df.columns:
+            roots = df[root].to_numpy()
+            values = np.array([synthetic_supervoxel(r, i) for i, r in enumerate(roots)],
+                              dtype=np.int64)
+            df.insert(list(df.columns).index(root), sv, values)
+    return df
 
 
 def _unsplit_columns(columns, positions) -> list:

@@ -14,6 +14,7 @@ KINDS = {
     "status",          # answer with `status` (401, 403, 404, 500, 502, 503...) and JSON message
     "unauthorized",    # 401 the way CAVE's auth middleware answers a bad token
     "missing_tos",     # 403 with CAVE's missing terms-of-service JSON (tos_url param)
+    "missing_permission",  # 403 {"error": "missing_permission"} (no rights on the datastack)
     "not_found",       # 404: expired version, unknown table, or an endpoint an old server lacks
     "server_error",    # 500 with a JSON message
     "slow",            # wait `delay` seconds, then answer normally

@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-import pandas as pd
 from flask import Flask, Response, jsonify, request
 
 from tests.cave_server.app import json_error
 from tests.cave_server.datastore import CREATED, ServedTable, cave_time, to_arrow_stream
-from tests.cave_server.query_engine import (QueryAnswer, QueryError, join_positions,
-                                            run_join, run_simple)
+from tests.cave_server.query_engine import (EngineError, NotFound, QueryAnswer, QueryError,
+                                            join_positions, run_join, run_simple)
 
 API = "/materialize/api/<any(v2,v3):api>/datastack/<ds>"
 
@@ -137,22 +136,26 @@ def register(app: Flask, state):
 
     @app.get(API + "/version/<int:num>/table/<name>/count")
     def count(api, ds, num, name):
-        v = version(datastack(ds), num)
-        return jsonify(int(len(table(v, name).frame())))
+        # The engine answers MaterializedMetadata.row_count: the rows materialized into
+        # that version, which are the valid ones.
+        frame = table(version(datastack(ds), num), name).frame()
+        n = int(frame["valid"].sum()) if "valid" in frame.columns else len(frame)
+        return jsonify(n)
 
     @app.post(API + "/version/<int:num>/table/<name>/query")
     def simple_query(api, ds, num, name):
         v = version(datastack(ds), num)
         t = table(v, name)
-        return _answer(state, lambda body, limit: run_simple(t, body, limit), [t])
+        return _answer(state, lambda body, limit: run_simple(
+            t, body, limit, count=_flag("count"), convert=api == "v3"), [t])
 
     @app.post(API + "/version/<int:num>/query")
     def join_query(api, ds, num):
         v = version(datastack(ds), num)
         spec = (_body() or {}).get("tables") or []
         used = [v.tables[s[0]] for s in spec if isinstance(s, list) and s and s[0] in v.tables]
-        return _answer(state, lambda body, limit: run_join(v.by_kind("table"), body, limit),
-                       used)
+        return _answer(state, lambda body, limit: run_join(
+            v.by_kind("table"), body, limit, convert=api == "v3"), used)
 
     @app.get(API + "/version/<int:num>/views")
     def views(api, ds, num):
@@ -182,7 +185,8 @@ def register(app: Flask, state):
     def view_query(api, ds, num, name):
         need_v3(api)
         t = table(version(datastack(ds), num), name, "view")
-        return _answer(state, lambda body, limit: run_simple(t, body, limit), [t])
+        return _answer(state, lambda body, limit: run_simple(t, body, limit,
+                                                             count=_flag("count")), [t])
 
     @app.get(API + "/table/<name>/unique_string_values")
     def unique_strings(api, ds, name):
@@ -210,8 +214,9 @@ def register(app: Flask, state):
         cols = body.get("select_columns")
         if isinstance(cols, dict):
             body = dict(body, select_columns=cols.get(name))
-        return _answer(state, lambda b, limit: run_simple(t, b, limit), [t], body=body,
-                       split_default=True)
+        # The live endpoint drops columns the user did not ask for (the supervoxel ids).
+        return _answer(state, lambda b, limit: run_simple(t, b, limit, supervoxels=False),
+                       [t], body=body, split_default=True)
 
 
 def _body() -> dict:
@@ -241,26 +246,40 @@ def _row_limit(state) -> int:
     return int(fault.params.get("limit", state.row_limit)) if fault else state.row_limit
 
 
+def engine_error(exc: EngineError) -> Response:
+    """The engine's unhandled-exception answer (common.unhandled_exception)."""
+    body = {"code": 500, "message": str(exc), "traceback": exc.traceback}
+    return Response(json.dumps(body), status=500, content_type="application/json")
+
+
+def warning_header(warnings: list) -> str:
+    """The engine sets one header from a list; the client sees the values joined by ", "
+    with newlines turned into spaces (join_warning_combined.json)."""
+    return ", ".join(w.replace("\n", " ") for w in warnings)
+
+
 def _answer(state, run, tables, body=None, split_default=False) -> Response:
     body = _body() if body is None else body
     try:
         ans: QueryAnswer = run(body, _row_limit(state))
     except QueryError as exc:
         return json_error(400, str(exc))
+    except NotFound as exc:
+        return json_error(404, str(exc))
+    except EngineError as exc:
+        return engine_error(exc)
     positions = [p for t in tables for p in t.position_columns]
-    if _flag("count"):
-        frame = pd.DataFrame({"count": [ans.total_rows]})
-    elif not _flag("split_positions", split_default):
-        frame = join_positions(ans.frame, positions)
+    if ans.count is not None or not _flag("split_positions", split_default):
+        frame = ans.frame if ans.count is not None else join_positions(ans.frame, positions)
     else:
         frame = ans.frame
-    headers = {"dataframe_resolution": ", ".join(str(float(r)) for r in ans.resolution),
-               "column_names": json.dumps({t.name: list(t.frame().columns) for t in tables})}
-    if ans.truncated:
+    headers = {"Cache-Control": "no-cache", "column_names": str(ans.column_names)}
+    if ans.resolution is not None:
+        headers["dataframe_resolution"] = ", ".join(str(r) for r in ans.resolution)
+    if ans.warnings:
         # The real server caps results at its row limit and says so only in this header,
-        # which caveclient logs as a warning.
-        headers["Warning"] = (f'201 - "Limited query to {len(ans.frame)} rows; '
-                              f'the query matched {ans.total_rows}"')
+        # which caveclient logs as a warning; it gives no total.
+        headers["Warning"] = warning_header(ans.warnings)
     if _flag("return_pyarrow", True) or _flag("arrow_format", True):
         return Response(to_arrow_stream(frame), status=200, content_type="data.arrow",
                         headers=headers)

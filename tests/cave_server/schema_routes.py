@@ -31,6 +31,8 @@ def _definition(schema_name: str, tables) -> dict:
             kind = "BoundSpatialPoint" if base in bound else "SpatialPoint"
             props[base] = {"$ref": f"#/definitions/{kind}"}
         for col in df.columns:
+            if col == "valid":
+                continue  # bookkeeping column of every annotation, not in the schemas
             if col[:-2] in t.position_columns or any(
                     col in (f"{b}_root_id", f"{b}_supervoxel_id") for b in bound):
                 continue

@@ -21,8 +21,8 @@ from tests.cave_server.datastore import ServedDatastack, load_datastack
 from tests.cave_server.faults import FaultBook
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
-DEFAULT_ROW_LIMIT = 200_000
-MAT_VERSION = "5.21.0"  # >= 5.13.0: caveclient 8 refuses query_table on older servers
+DEFAULT_ROW_LIMIT = 200_000  # the engine's default QUERY_LIMIT_SIZE
+MAT_VERSION = "5.26.4"  # the release recorded in tests/cave_server/contract (>= 5.13.0 for caveclient 8)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -43,7 +43,8 @@ class CaveTestServer:
     def __init__(self, datastack_dirs=None, tokens=("good-token",),
                  row_limit: int = DEFAULT_ROW_LIMIT, tos_required: dict | None = None,
                  expired_versions: dict | None = None, root_updates: dict | None = None,
-                 root_update_time: datetime | None = None, host: str = "127.0.0.1"):
+                 root_update_time: datetime | None = None, host: str = "127.0.0.1",
+                 no_permission: set | None = None):
         """
         datastack_dirs: local datastack folders; None serves every bundled sample.
         tokens: bearer tokens that are accepted; any other (or none) gets a 401.
@@ -51,6 +52,8 @@ class CaveTestServer:
         expired_versions: {datastack: {version, ...}} listed only with expired=True and
             answered 404 for data.
         root_updates: {old_root: [new_root, ...]} for the chunkedgraph.
+        row_limit: the materialization engine's QUERY_LIMIT_SIZE (see query_engine.py).
+        no_permission: datastacks the token has no "view" right on (403 missing_permission).
         """
         dirs = sample_dirs() if datastack_dirs is None else [Path(d) for d in datastack_dirs]
         self.datastacks: dict[str, ServedDatastack] = {}
@@ -60,6 +63,7 @@ class CaveTestServer:
         self.tokens = set(tokens)
         self.row_limit = int(row_limit)
         self.tos_required = dict(tos_required or {})
+        self.no_permission = set(no_permission or ())
         self.default_tos_url = "https://global.daf-apis.com/sticky_auth/api/v1/tos/1/accept"
         self.expired_versions = {k: set(v) for k, v in (expired_versions or {}).items()}
         self.mat_api_versions = {2, 3}
@@ -128,22 +132,26 @@ class CaveTestServer:
     def state_json(self, state_id: int) -> dict | None:
         return self.ngl_states.get(state_id)
 
+    @property
+    def query_limit_size(self) -> int:
+        """The engine's name for row_limit."""
+        return self.row_limit
+
+    @query_limit_size.setter
+    def query_limit_size(self, value: int):
+        self.row_limit = int(value)
+
     def _index_supervoxels(self):
+        """Tell the chunkedgraph every root id the tables hold (ids it does not know are
+        not latest, as in PyChunkedGraph) and which supervoxel belongs to which root."""
         for ds in self.datastacks.values():
             for v in ds.versions.values():
                 for t in v.tables.values():
-                    sv_cols = [c for c in _columns(t) if c.endswith("supervoxel_id")]
-                    if not sv_cols:
-                        continue
                     df = t.frame()
-                    for sv in sv_cols:
-                        root = sv[: -len("supervoxel_id")] + "root_id"
-                        if root in df.columns:
-                            self.chunkedgraph.add_supervoxels(zip(df[sv], df[root]))
-
-
-def _columns(table) -> list:
-    import pyarrow.parquet as pq
-    if table.path.suffix.lower() == ".parquet":
-        return pq.read_schema(table.path).names
-    return list(table.frame().columns)
+                    for col in df.columns:
+                        if col.endswith("root_id"):
+                            self.chunkedgraph.add_roots(df[col].dropna().unique())
+                        if col.endswith("supervoxel_id"):
+                            root = col[: -len("supervoxel_id")] + "root_id"
+                            if root in df.columns:
+                                self.chunkedgraph.add_supervoxels(zip(df[col], df[root]))

@@ -16,11 +16,11 @@ from models.errors import (AuthError, CancelledError, DataSourceError, InvalidIn
                            NetworkError, NotFoundError, PermissionDeniedError)
 from models.filters import parse_filter_expr
 from models.query_spec import QuerySpec
-from services.cave_source import CaveSource
-from services.data_source import CancelToken
-from services.local_source import LocalSource
-from services.offline_copy import save_version_offline
-from services.result_cache import ResultCache
+from services.cave.cave_source import CaveSource
+from services.source import CancelToken
+from services.local.local_source import LocalSource
+from services.local.offline_copy import save_version_offline
+from services.results.result_cache import ResultCache
 from tests.cave_server.server import SAMPLES
 from tests.e2e.conftest import GOOD_TOKEN
 
@@ -98,17 +98,17 @@ def test_in_list_select_columns_limit_and_spatial_box(src):
     assert sorted(boxed.frame["id"]) == sorted(SYN["id"][inside]) and 0 < inside.sum() < len(SYN)
 
 
-def test_truncation_at_the_server_row_limit(src, cave_server):
+def test_answers_past_the_server_row_limit_are_complete(src, cave_server):
+    # The server cuts at 500 rows; CaveSource pages the rest (tests/e2e/test_cave_exact.py).
     cave_server.row_limit = 500
     full = src.query(QuerySpec("synapses", PINKY))
-    assert len(full.frame) == 500 and full.truncated and full.total_rows == 1961
-    assert "row limit" in full.summary()
+    assert len(full.frame) == 1961 and not full.truncated and full.total_rows == 1961
+    assert sorted(full.frame["id"]) == sorted(SYN["id"])
     fs = _filters(src, "size>=100")
     matching = int((SYN["size"] >= 100).sum())
     assert matching > 500
     filtered = src.query(QuerySpec("synapses", PINKY, filters=fs))
-    assert filtered.truncated and len(filtered.frame) == 500
-    assert filtered.total_rows == matching  # from the server's warning header
+    assert not filtered.truncated and len(filtered.frame) == matching
     small = src.query(QuerySpec("synapses", PINKY, limit=100))
     assert not small.truncated and len(small.frame) == 100
 

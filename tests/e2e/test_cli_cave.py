@@ -3,10 +3,10 @@ import keyring
 import pandas as pd
 import pytest
 
-import main
+from services.cli.cli_commands import cli_main
 from tests.e2e.conftest import GOOD_TOKEN
-from tests.unit.test_token_store import MemoryKeyring
-from services.token_store import TokenStore
+from tests.unit.cave.test_token_store import MemoryKeyring
+from services.cave.token_store import TokenStore
 
 
 @pytest.fixture
@@ -20,21 +20,21 @@ def stored_token(cave_server):
 
 def test_query_and_tables_on_a_server(cave_server, stored_token, tmp_path, capsys):
     out = tmp_path / "q.csv"
-    rc = main.main(["query", "synapses", "--server", cave_server.url, "--datastack",
+    rc = cli_main(["query", "synapses", "--server", cave_server.url, "--datastack",
                     "pinky100_sample", "--filter", "size>=1000", "--csv", str(out)])
     assert rc == 0
     df = pd.read_csv(out)
     local = pd.read_parquet("resources/samples/pinky100_sample/v185/synapses.parquet")
     assert sorted(df.id) == sorted(local.id[local["size"] >= 1000])
-    assert main.main(["tables", "--server", cave_server.url, "--datastack", "pinky100_sample"]) == 0
+    assert cli_main(["tables", "--server", cave_server.url, "--datastack", "pinky100_sample"]) == 0
     assert "synapses\t1961\t" in capsys.readouterr().out
     assert all(GOOD_TOKEN not in r.url for r in cave_server.requests)
 
 
 def test_server_errors_are_one_line(cave_server, stored_token, tmp_path, capsys):
-    assert main.main(["tables", "--server", cave_server.url]) == 2
+    assert cli_main(["tables", "--server", cave_server.url]) == 2
     assert "--datastack" in capsys.readouterr().err
     cave_server.tokens = {"another"}
-    rc = main.main(["tables", "--server", cave_server.url, "--datastack", "pinky100_sample"])
+    rc = cli_main(["tables", "--server", cave_server.url, "--datastack", "pinky100_sample"])
     err = capsys.readouterr().err.strip()
     assert rc == 1 and "token" in err and len(err.splitlines()) == 1

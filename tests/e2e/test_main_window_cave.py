@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from models.errors import AuthError, DataSourceError, NetworkError, NotFoundError, PermissionDeniedError
 from models.filters import Op
-from services.cave_source import CaveSource
-from services.result_cache import ResultCache
-from services.token_store import TokenStore
-from tests.unit.test_token_store import MemoryKeyring
+from services.cave.cave_source import CaveSource
+from services.results.result_cache import ResultCache
+from services.cave.token_store import TokenStore
+from tests.unit.cave.test_token_store import MemoryKeyring
 from ui.main_window import MainWindow
 
 TOKEN = "e2e-secret-0123456789abcdef"

@@ -107,7 +107,7 @@ def test_layout_and_last_datastack_are_remembered(qtbot, ini_settings, sample_so
 def test_pair_synapses_open_a_link_dialog(qtbot, window, monkeypatch):
     import numpy as np
     shown = []
-    monkeypatch.setattr("ui.link_dialog.LinkDialog.show", lambda self: shown.append(self))
+    monkeypatch.setattr("ui.cells.link_dialog.LinkDialog.show", lambda self: shown.append(self))
     w = window
     view = w.connectivity.matrix
     qtbot.waitUntil(lambda: view.compute_button.isEnabled(), timeout=10000)

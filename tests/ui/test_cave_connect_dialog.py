@@ -1,7 +1,7 @@
 """The CAVE connection dialog: token state, unsafe keyring warning, bad addresses."""
-from services.token_store import TokenStore
-from tests.unit.test_token_store import MemoryKeyring, PlaintextKeyring
-from ui.cave_connect_dialog import CaveConnectDialog
+from services.cave.token_store import TokenStore
+from tests.unit.cave.test_token_store import MemoryKeyring, PlaintextKeyring
+from ui.cave.cave_connect_dialog import CaveConnectDialog
 
 
 def _dialog(qtbot, backend):

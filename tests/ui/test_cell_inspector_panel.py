@@ -5,8 +5,9 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from models.filters import Filter, Op
 from models.query_spec import QuerySpec
-from services.neuroglancer_links import decode_state
-from ui.cell_inspector_panel import CellInspectorPanel
+from services.links.neuroglancer_links import decode_state
+from services.workspace import Workspace
+from ui.cells.cell_inspector_panel import CellInspectorPanel
 
 BASKET = 864691135101289504
 PT = 864691136362774498
@@ -17,7 +18,7 @@ PINKY2 = 648518346349537978
 def _panel(qtbot, source, datastack="pinky100_sample", version=None):
     p = CellInspectorPanel()
     qtbot.addWidget(p)
-    p.set_context(source, datastack, version)
+    p.set_context(Workspace(source, datastack, version))
     return p
 
 
@@ -160,7 +161,7 @@ def test_open_in_browser_opens_the_cell_link(qtbot, sample_source):
 
 class _ChunkedGraph:
     def is_latest_roots(self, ids):
-        return [int(i) != BASKET for i in ids]
+        return [int(i) != BASKET for i in ids]  # every other id is current
 
     def suggest_latest_roots(self, rid):
         return PT
@@ -175,12 +176,14 @@ class _CaveLike:
     the basket cell's id was replaced by another one."""
     kind = "cave"
     server = "test server"
+    has_state_server = True
 
     def __init__(self, local):
         self._local = local
 
-    def client(self, datastack):
-        return _Client()
+    def root_id_status(self, datastack, root_id, version=None, timestamp=None):
+        from services.cave.cave_roots import root_id_status
+        return root_id_status(_Client(), root_id, self.server, timestamp)
 
     def __getattr__(self, name):
         return getattr(self._local, name)
@@ -243,7 +246,7 @@ def test_link_of_no_rows_explains(qtbot, sample_source):
 def test_back_to_a_cell_of_another_datastack_explains(qtbot, sample_source):
     p = _panel(qtbot, sample_source)
     _inspect(qtbot, p, PINKY)
-    p.set_context(sample_source, "minnie65_sample", 0)
+    p.set_context(Workspace(sample_source, "minnie65_sample", 0))
     _inspect(qtbot, p, BASKET)
     p.back_button.click()
     assert "is from pinky100_sample" in p.status.text()

@@ -2,8 +2,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from services.workspace import Workspace
 
-from ui.connectivity_panel import ConnectivityPanel
+from ui.connectivity.connectivity_panel import ConnectivityPanel
 
 CELL = 648518346349538157  # 5 input partners, 70 output partners (79 synapses) in the sample
 
@@ -14,7 +15,7 @@ def panel(qtbot, sample_source):
     qtbot.addWidget(p)
     p.resize(1200, 800)
     with qtbot.waitSignal(p.contextReady, timeout=10000):
-        p.set_context(sample_source, "pinky100_sample", None)
+        p.set_context(Workspace(sample_source, "pinky100_sample"))
     return p
 
 
@@ -165,7 +166,7 @@ def test_matrix_pasted_pre_ids_against_table_post(qtbot, panel):
 def test_show_cell_right_after_set_context(qtbot, sample_source):
     p = ConnectivityPanel()
     qtbot.addWidget(p)
-    p.set_context(sample_source, "pinky100_sample", None)
+    p.set_context(Workspace(sample_source, "pinky100_sample"))
     with qtbot.waitSignal(p.partners.runner.succeeded, timeout=10000):
         p.show_cell(CELL)  # the cell-type tables are still being listed
     assert p.partners.models["out"].rowCount() == 70

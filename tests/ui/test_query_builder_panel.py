@@ -1,6 +1,6 @@
 """The query builder edits a QuerySpec and flags bad input at the field."""
 from models.filters import Op
-from ui.query_builder_panel import QueryBuilderPanel
+from ui.tables.query_builder_panel import QueryBuilderPanel
 
 
 def _panel(qtbot, sample_source, table="synapses"):

@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
 
-import ui.result_panel as result_panel
+import ui.tables.result_panel as result_panel
 from models.query_spec import QueryResult, QuerySpec
-from ui.result_panel import ResultPanel
+from ui.tables.result_panel import ResultPanel
 
 ROOTS = [864691135774053371, 648518346349539437, 864691135774053370, 864691136000000001]
 
@@ -216,7 +216,7 @@ def test_messages_and_empty_results(qtbot):
 def test_cancel_export_leaves_no_file(panel, qtbot, tmp_path, monkeypatch):
     import threading
 
-    import services.export as export
+    import services.results.export as export
     gate = threading.Event()
     real = export._write_csv_chunk
 

@@ -1,4 +1,4 @@
-from ui.table_browser_panel import TableBrowserPanel
+from ui.tables.table_browser_panel import TableBrowserPanel
 
 
 def test_lists_filters_and_describes_tables(qtbot, sample_source):

@@ -2,7 +2,7 @@
 import threading
 
 from models.errors import CancelledError, CavernError, NotFoundError
-from ui.workers import RequestRunner
+from ui.common.workers import RequestRunner
 
 
 def test_result_and_typed_error(qtbot):
@@ -51,3 +51,92 @@ def test_cancel_reports_cancelled_and_sets_token(qtbot):
     gate.set()
     assert isinstance(bad.args[0], CancelledError) and tok.cancelled and not r.busy
     qtbot.waitUntil(lambda: not r._workers, timeout=5000)
+
+
+class _Big:
+    """Stands for a large result (or ResultRows, whose bound prewarm a worker runs)."""
+
+    def work(self, cancel=None):
+        return self
+
+
+def _collect(qtbot, *refs):
+    import gc
+
+    def dead():
+        gc.collect()
+        return all(r() is None for r in refs)
+    qtbot.waitUntil(dead, timeout=5000)
+
+
+def test_finished_worker_is_released(qtbot):
+    """Neither the function (a bound method holding the data), its arguments, the
+    callbacks nor the result stay reachable once the worker has ended."""
+    import weakref
+    r = RequestRunner()
+    obj, arg = _Big(), _Big()
+    seen = []
+    on_result = lambda value: seen.append(id(value))  # noqa: E731
+    with qtbot.waitSignal(r.succeeded):
+        r.run(obj.work, arg, on_result=on_result, pass_cancel=False)
+    refs = [weakref.ref(obj), weakref.ref(arg), weakref.ref(on_result)]
+    del obj, arg, on_result
+    qtbot.waitUntil(lambda: not r._workers, timeout=5000)
+    _collect(qtbot, *refs)
+    assert len(seen) == 1
+
+
+def test_failed_and_stale_workers_are_released(qtbot):
+    import weakref
+    r = RequestRunner()
+    gate = threading.Event()
+    stale, failing = _Big(), _Big()
+
+    def slow(holder, cancel):
+        gate.wait(5)
+        return holder
+
+    def boom(holder, cancel):
+        raise NotFoundError("gone")
+    r.run(slow, stale)
+    with qtbot.waitSignal(r.failed):
+        r.run(boom, failing)
+    gate.set()
+    refs = [weakref.ref(stale), weakref.ref(failing)]
+    del stale, failing
+    qtbot.waitUntil(lambda: not r._workers, timeout=5000)
+    _collect(qtbot, *refs)
+
+
+def test_runners_register_and_shutdown_cancels_all(qtbot):
+    from PySide6.QtCore import QObject
+    from ui.common import runner_registry
+    owner, other = QObject(), QObject()
+    a, b, c = RequestRunner(owner), RequestRunner(owner), RequestRunner(other)
+    assert {a, b, c} <= set(runner_registry.live_runners())
+    gate = threading.Event()
+    tokens = [x.run(lambda cancel: gate.wait(5)) for x in (a, b, c)]
+    results = []
+    for x in (a, b, c):
+        x.succeeded.connect(results.append)
+        x.failed.connect(results.append)
+    assert runner_registry.cancel_all(owner=owner) == 2
+    assert tokens[0].cancelled and tokens[1].cancelled and not tokens[2].cancelled
+    assert not a.busy and not b.busy and c.busy
+    gate.set()
+    with qtbot.waitSignal(c.succeeded):
+        pass
+    qtbot.waitUntil(lambda: not (a._workers or b._workers or c._workers), timeout=5000)
+    assert results == [True]  # the cancelled ones say nothing, their late results dropped
+
+
+def test_registry_holds_runners_weakly(qtbot):
+    import gc
+    import weakref
+    from ui.common import runner_registry
+    r = RequestRunner()
+    ref = weakref.ref(r)
+    del r
+    gc.collect()
+    assert ref() is None
+    assert all(x is not None for x in runner_registry.live_runners())

@@ -1,0 +1,385 @@
+"""CaveSource: a CAVE server (MICrONS, FlyWire, H01...) through the real ``caveclient``.
+
+``CAVEclient`` talks to the server while it is built, so one is built lazily per
+datastack, from the worker that first needs it. Every failure leaves as a typed error
+(:mod:`services.http_errors`). Requests cannot be aborted mid-flight: a cancelled query
+is checked before and after each request, and its late answer is thrown away.
+
+Row limit: caveclient only logs the server's row-limit warning. Each session gets a
+response hook that records the ``Warning`` header per thread; an answer the server cut is
+fetched again in disjoint pages and ``!=``/``not in`` are applied on the client
+(:mod:`services.cave.cave_query`), so every result is exact and complete, or says what
+is missing.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from models.datastack import DatastackInfo, TableInfo, VersionInfo
+from models.errors import (CancelledError, CavernError, DataSourceError, InvalidInputError,
+                           NotFoundError)
+from models.filters import validate_filter
+from models.query_spec import QueryResult, QuerySpec
+from services.http_errors import map_exception
+from services.cave.cave_session import (NO_TOKEN_FILE, WarningLog, is_expired, prepare_session,
+                                   quiet_caveclient, when)
+from services.cave.cave_query import CaveQuery
+from services.cave.cave_schema import columns_from_frame, columns_from_schema, columns_from_view_schema
+from services.source import CancelToken, DataSource
+from services.cave.token_store import normalise_server
+
+DEFAULT_TIMEOUT = (10.0, 300.0)  # (connect, read) seconds; requests has no default at all
+
+
+class CaveSource(DataSource):
+    kind = "cave"
+    has_state_server = True
+
+    def __init__(self, server_address: str, token: str | None = None, *, cache=None,
+                 timeout=DEFAULT_TIMEOUT, max_retries: int = 2, row_limit: int | None = None):
+        self.server = normalise_server(server_address)
+        self._token = token or None
+        self.cache = cache  # services.results.result_cache.ResultCache or None
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.row_limit = row_limit  # the server's row limit, once known
+        self._clients: dict[str, object] = {}
+        self._global = None
+        self._lock = threading.RLock()
+        self._versions: dict[str, list[dict]] = {}
+        self._tables: dict[tuple[str, int], list[TableInfo]] = {}
+        self._probed: dict[tuple[str, int, str], TableInfo] = {}
+        self._warnings = WarningLog()
+        quiet_caveclient()
+
+    # ---- clients ------------------------------------------------------------------
+    def _auth_kwargs(self) -> dict:
+        if self._token:
+            return {"auth_token": self._token}
+        return {"auth_token_file": NO_TOKEN_FILE}
+
+    def _prepare(self, service) -> None:
+        prepare_session(service, self.timeout, self._warnings)
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CavernError:
+            raise
+        except Exception as exc:  # every library failure leaves as a typed error
+            raise map_exception(exc, what, self.server) from None
+
+    def global_client(self):
+        with self._lock:
+            if self._global is None:
+                from caveclient import CAVEclient
+
+                def build():
+                    c = CAVEclient(server_address=self.server, global_only=True,
+                                   max_retries=self.max_retries, **self._auth_kwargs())
+                    self._prepare(c.info)
+                    return c
+                self._global = self._call("connecting", build)
+            return self._global
+
+    def client(self, datastack: str):
+        """The CAVEclient of a datastack (built on first use: it contacts the server)."""
+        if not datastack:
+            raise InvalidInputError("Pick a datastack first.", field="datastack")
+        with self._lock:
+            if datastack not in self._clients:
+                from caveclient import CAVEclient
+
+                def build():
+                    c = CAVEclient(datastack, server_address=self.server,
+                                   write_server_cache=False, max_retries=self.max_retries,
+                                   **self._auth_kwargs())
+                    self._prepare(c.info)
+                    self._prepare(c.materialize)
+                    return c
+                self._clients[datastack] = self._call(
+                    f"opening datastack '{datastack}'", build)
+            return self._clients[datastack]
+
+    def _mat(self, datastack: str):
+        return self.client(datastack).materialize
+
+    # ---- datastacks and versions -----------------------------------------------------
+    def datastacks(self) -> list[str]:
+        names = self._call("listing datastacks", lambda: self.global_client().info.get_datastacks())
+        if not isinstance(names, list):
+            raise DataSourceError("The server's list of datastacks could not be read.")
+        return sorted(str(n) for n in names)
+
+    def datastack_info(self, datastack: str) -> DatastackInfo:
+        d = self._call(f"reading the info of '{datastack}'",
+                       lambda: self.client(datastack).info.get_datastack_info())
+        if not isinstance(d, dict):
+            raise DataSourceError(f"The info of datastack '{datastack}' could not be read.")
+        av = d.get("aligned_volume") or {}
+        res = [d.get(f"viewer_resolution_{a}") for a in "xyz"]
+        vres = tuple(float(r) for r in res) if all(r for r in res) else (4.0, 4.0, 40.0)
+        return DatastackInfo(
+            name=datastack, description=d.get("description") or "", voxel_resolution=vres,
+            image_source=av.get("image_source") or d.get("image_source") or "",
+            segmentation_source=d.get("segmentation_source") or "",
+            synapse_table=d.get("synapse_table") or "", soma_table=d.get("soma_table") or "",
+            proofreading_table=(d.get("proofreading_status_table")
+                                or d.get("proofreading_review_table") or ""),
+            viewer_site=d.get("viewer_site") or "",
+            extra={"server": self.server, "local_server": d.get("local_server") or "",
+                   "aligned_volume": av.get("name") or "",
+                   "cell_identification_table": d.get("cell_identification_table") or ""})
+
+    def _version_records(self, datastack: str) -> list[dict]:
+        if datastack not in self._versions:
+            mat = self._mat(datastack)
+            recs = self._call(f"listing versions of '{datastack}'",
+                              mat.get_versions_metadata, expired=True)
+            if not isinstance(recs, list):
+                raise DataSourceError(f"The versions of '{datastack}' could not be read.")
+            self._versions[datastack] = recs
+        return self._versions[datastack]
+
+    def versions(self, datastack: str) -> list[VersionInfo]:
+        """Versions that can be queried now (expired ones are left out), newest last."""
+        out = []
+        for r in self._version_records(datastack):
+            if is_expired(r):
+                continue
+            out.append(VersionInfo(int(r["version"]), when(r.get("time_stamp")),
+                                   when(r.get("expires_on")), str(r.get("status") or "")))
+        return sorted(out, key=lambda v: v.version)
+
+    def default_version(self, datastack: str) -> int | None:
+        vs = self.versions(datastack)
+        return vs[-1].version if vs else None
+
+    def _check_version(self, datastack: str, version: int | None) -> int:
+        if version is None:
+            v = self.default_version(datastack)
+            if v is None:
+                raise NotFoundError(f"Datastack '{datastack}' has no materialized version.")
+            return v
+        recs = {int(r["version"]): r for r in self._version_records(datastack)}
+        r = recs.get(int(version))
+        if r is None:
+            known = ", ".join(str(v.version) for v in self.versions(datastack)) or "none"
+            raise NotFoundError(f"Version {version} does not exist in '{datastack}'.",
+                                hint=f"Available versions: {known}.")
+        if is_expired(r):
+            gone = when(r.get("expires_on"))
+            raise NotFoundError(
+                f"Version {version} of '{datastack}' has expired"
+                + (f" (on {gone:%Y-%m-%d})." if gone else "."),
+                hint="Pick a newer version, or a timestamp for a live query.")
+        return int(version)
+
+    # ---- tables ---------------------------------------------------------------------
+    def tables(self, datastack: str, version: int | None = None) -> list[TableInfo]:
+        v = self._check_version(datastack, version)
+        key = (datastack, v)
+        if key not in self._tables:
+            infos = self._table_infos(datastack, v) + self._view_infos(datastack, v)
+            self._tables[key] = sorted(infos, key=lambda t: (t.kind != "table", t.name))
+        return list(self._tables[key])
+
+    def _table_infos(self, datastack: str, v: int) -> list[TableInfo]:
+        from caveclient.base import ServerIncompatibilityError
+        mat = self._mat(datastack)
+        what = f"listing tables of '{datastack}' v{v}"
+        try:
+            metas = mat.get_tables_metadata(version=v, log_warning=False)
+        except ServerIncompatibilityError:  # an older server: one request per table
+            names = self._call(what, mat.get_tables, version=v)
+            metas = [dict(self._call(what, mat.get_table_metadata, n, version=v,
+                                     log_warning=False), table_name=n) for n in names]
+        except Exception as exc:
+            raise map_exception(exc, what, self.server) from None
+        if not isinstance(metas, list):
+            raise DataSourceError(f"The table list of '{datastack}' could not be read.")
+        schemas = self._schemas({m.get("schema_type") or m.get("schema") for m in metas})
+        return [self._info_from_meta(m, datastack, v, "table", schemas) for m in metas]
+
+    def _schemas(self, types) -> dict:
+        """Schema definitions, best effort: columns are refined by a probe when needed."""
+        types = sorted(t for t in types if t)
+        if not types:
+            return {}
+        try:
+            out = self.global_client().schema.schema_definition_multi(types)
+            return out if isinstance(out, dict) else {}
+        except Exception:  # no schema service: columns come from a probe query instead
+            return {}
+
+    def _view_infos(self, datastack: str, v: int) -> list[TableInfo]:
+        mat = self._mat(datastack)
+        try:
+            views = mat.get_views(version=v)
+            schemas = mat.get_view_schemas(materialization_version=v)
+        except Exception as exc:
+            err = map_exception(exc, f"listing views of '{datastack}'", self.server)
+            if isinstance(err, (NotFoundError, DataSourceError)):
+                return []  # a server without views (or an older API) simply has none
+            raise err from None
+        if isinstance(views, list):
+            views = {n: {} for n in views}
+        if not isinstance(views, dict):
+            return []
+        out = []
+        for name, meta in views.items():
+            meta = dict(meta or {}, table_name=name)
+            info = self._info_from_meta(meta, datastack, v, "view", {})
+            cols = columns_from_view_schema((schemas or {}).get(name, {}))
+            out.append(replace(info, columns=cols))
+        return out
+
+    def _info_from_meta(self, m: dict, datastack: str, v: int, kind: str,
+                        schemas: dict) -> TableInfo:
+        res = m.get("voxel_resolution") or [m.get(f"voxel_resolution_{a}") for a in "xyz"]
+        vres = tuple(float(r) for r in res) if res and all(res) else (4.0, 4.0, 40.0)
+        schema = m.get("schema_type") or m.get("schema") or ""
+        name = str(m.get("table_name") or m.get("name") or "")
+        probed = self._probed.get((datastack, v, name))
+        cols = probed.columns if probed else (
+            columns_from_schema(schemas[schema]) if schema in schemas else ())
+        return TableInfo(
+            name=name, description=(m.get("description") or "").strip(), schema=schema,
+            kind=kind, columns=cols, voxel_resolution=vres,
+            reference_table=m.get("reference_table") or "", notice_text=m.get("notice_text") or "",
+            provenance=f"CAVE {self.server}, datastack {datastack}, version {v}",
+            extra={k: m[k] for k in ("created", "last_modified", "read_permission",
+                                      "live_compatible", "aligned_volume") if k in m})
+
+    def table_info(self, datastack: str, table: str, version: int | None = None) -> TableInfo:
+        """A table's metadata with its exact columns (a one-row probe query, cached)."""
+        v = self._check_version(datastack, version)
+        info = next((t for t in self.tables(datastack, v) if t.name == table), None)
+        if info is None:
+            raise NotFoundError(f"Table '{table}' is not in '{datastack}' version {v}.",
+                                hint="Pick a table from the list.")
+        key = (datastack, v, table)
+        if info.kind == "view" and info.columns:
+            return info
+        if key not in self._probed:
+            probe = QuerySpec(table, datastack, v, limit=1, is_view=info.kind == "view")
+            try:
+                frame = self._run(probe, info)
+            except (DataSourceError, InvalidInputError) as exc:
+                if not info.columns:
+                    raise
+                # The schema's columns still let the user build a query; say why they may differ.
+                return replace(info, notice_text=(info.notice_text + " ").lstrip() +
+                               f"Columns come from the schema: a test query failed ({exc.message})")
+            self._probed[key] = replace(info, columns=columns_from_frame(frame))
+        return self._probed[key]
+
+    def row_count(self, datastack: str, table: str, version: int | None = None) -> int:
+        v = self._check_version(datastack, version)
+        n = self._call(f"counting rows of '{table}'", self._mat(datastack).get_annotation_count,
+                       table, version=v)
+        if isinstance(n, dict):  # some servers answer {"count": n}
+            n = n.get("count")
+        try:
+            return int(n)
+        except (TypeError, ValueError):
+            raise DataSourceError(f"The row count of '{table}' could not be read.") from None
+
+    # ---- queries --------------------------------------------------------------------
+    def query(self, spec: QuerySpec, cancel: CancelToken | None = None,
+              progress=None) -> QueryResult:
+        """Every row of the exact answer (see :mod:`services.cave.cave_query`).
+
+        ``progress(pages_done, pages_total, rows)`` is called after each page of an
+        answer bigger than the server's row limit; ``cancel`` is checked between pages.
+        """
+        spec.check()
+        if not spec.datastack:
+            raise InvalidInputError("Pick a datastack first.", field="datastack")
+        _check(cancel)
+        t0 = time.perf_counter()
+        live = spec.timestamp is not None
+        if live and spec.version is not None:
+            raise InvalidInputError("A query has either a version or a timestamp, not both.",
+                                    field="version")
+        if not live:
+            spec = spec.with_(version=self._check_version(spec.datastack, spec.version))
+            hit = self.cache.get(self.server, spec) if self.cache is not None else None
+            if hit is not None:
+                _check(cancel)
+                return hit
+        meta_version = spec.version if not live else self.default_version(spec.datastack)
+        info = next((t for t in self.tables(spec.datastack, meta_version)
+                     if t.name == spec.table), None)
+        if info is None:
+            raise NotFoundError(f"Table '{spec.table}' is not in '{spec.datastack}'.",
+                                hint="Pick a table from the list.")
+        spec = spec.with_(is_view=info.kind == "view")
+        if not info.columns:  # columns pick the key that pages are ranges of
+            try:
+                info = self.table_info(spec.datastack, spec.table, meta_version)
+            except CavernError:
+                pass
+        if info.columns:
+            kinds = info.kinds
+            for f in spec.filters:
+                validate_filter(f, kinds)
+        _check(cancel)
+        result = CaveQuery(self, spec, info, cancel, progress).run()
+        result.elapsed_s = time.perf_counter() - t0
+        if self.cache is not None and not live:
+            self.cache.put(self.server, result)
+        return result
+
+    def _run(self, spec: QuerySpec, info: TableInfo):
+        """One request, as it is (the column probe); warnings are not printed."""
+        return CaveQuery(self, spec, info).request(spec)[0]
+
+    def _prepare_live(self, datastack: str) -> None:
+        c = self.client(datastack)
+        self._call("connecting to the chunkedgraph", lambda: self._prepare(c.chunkedgraph))
+
+    # ---- chunkedgraph and state server (DataSource capabilities) ------------------
+    def root_id_status(self, datastack: str, root_id: int, version: int | None = None,
+                       timestamp=None):
+        """Current at the time of ``version`` (its materialization timestamp) or at
+        ``timestamp`` (live); now when neither is given."""
+        from services.cave.cave_roots import root_id_status
+        if timestamp is None and version is not None:
+            timestamp = next((v.timestamp for v in self.versions(datastack)
+                              if v.version == version), None)
+        return root_id_status(self.client(datastack), root_id, self.server, timestamp)
+
+    def state_server_name(self) -> str:
+        return self.server
+
+    def upload_state(self, datastack: str, state: dict, base_url: str) -> str:
+        # The viewer site is named, so caveclient does not ask it over the network.
+        client = self.client(datastack)
+        state_id = self._call("uploading the Neuroglancer state",
+                              client.state.upload_state_json, state)
+        return client.state.build_neuroglancer_url(state_id, base_url, target_site="spelunker")
+
+    def refresh(self) -> None:
+        """Forget cached versions and table lists (a new version may have appeared)."""
+        with self._lock:
+            self._versions.clear()
+            self._tables.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            for c in list(self._clients.values()) + [self._global]:
+                for name in ("_info", "_materialize", "_chunkedgraph", "_schema"):
+                    svc = getattr(c, name, None)
+                    if svc is not None and getattr(svc, "session", None) is not None:
+                        svc.session.close()
+            self._clients.clear()
+            self._global = None
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise CancelledError()
+

@@ -1,0 +1,183 @@
+"""Writing a result to CSV or Parquet without ever leaving a broken file behind.
+
+The rows go to a temporary file in the target folder and replace the target only once
+they are all written (``os.replace`` is atomic within one file system), so a full disk,
+a cancel or a crash leaves any older file of that name untouched.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from models.errors import CancelledError, ExportError
+from services.source import CancelToken
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+CHUNK_ROWS = 200_000  # rows written between cancel checks and progress reports
+
+
+def export_format(path: str | os.PathLike, fmt: str | None = None) -> str:
+    """'csv', 'tsv' or 'parquet', from ``fmt`` or else from the file's suffix."""
+    if fmt:
+        key = fmt.lower().lstrip(".")
+        if key in FORMATS.values():
+            return key
+        raise ExportError(f"Cannot export as '{fmt}': the formats are CSV, TSV and Parquet.")
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ExportError(f"Cannot tell the format of '{Path(path).name}'.",
+                          hint="End the file name with .csv, .tsv or .parquet.")
+    return FORMATS[suffix]
+
+
+def is_list_like(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray))
+
+
+def list_text(value) -> str:
+    """A position as CAVE shows it: '[x, y, z]', whole numbers without '.0'."""
+    parts = []
+    for v in value:
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            v = int(v)
+        parts.append(str(v))
+    return "[" + ", ".join(parts) + "]"
+
+
+def list_columns(frame: pd.DataFrame) -> list[str]:
+    """Object columns whose first non-null value is a list/array (positions)."""
+    out = []
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype != object:
+            continue
+        first = col.first_valid_index()
+        if first is not None and is_list_like(col.loc[first]):
+            out.append(name)
+    return out
+
+
+def frame_as_text(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """A copy whose list columns read '[x, y, z]' (for CSV, TSV and the clipboard)."""
+    columns = list_columns(frame) if columns is None else columns
+    if not columns:
+        return frame
+    out = frame.copy(deep=False)
+    for name in columns:
+        out[name] = [list_text(v) if is_list_like(v) else None for v in frame[name].to_numpy()]
+    return out
+
+
+def export_frame(frame: pd.DataFrame, path: str | os.PathLike, fmt: str | None = None, *,
+                 cancel: CancelToken | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write ``frame`` to ``path`` atomically; returns the path written.
+
+    Raises ExportError (the old file, if any, is untouched) or CancelledError.
+    """
+    target = Path(path)
+    kind = export_format(target, fmt)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"Cannot export to '{target}': the folder '{folder}' does not exist.")
+    if target.is_dir():
+        raise ExportError(f"Cannot export to '{target}': it is a folder.")
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            if kind == "parquet":
+                _write_parquet(frame, fh, cancel, progress)
+            else:
+                _write_text(frame, fh, "\t" if kind == "tsv" else ",", cancel, progress)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _set_default_mode(tmp_name)  # mkstemp makes the file private (0600)
+        os.replace(tmp_name, target)
+        tmp_name = None
+        return target
+    except CancelledError:
+        raise
+    except OSError as exc:
+        raise ExportError(_os_message(exc, target)) from exc
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise ExportError(f"Could not write '{target.name}' as {kind.upper()}: {exc}",
+                          hint="Try CSV, which accepts any column.") from exc
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+
+
+def _chunks(n: int):
+    for start in range(0, n, CHUNK_ROWS):
+        yield start, min(n, start + CHUNK_ROWS)
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise CancelledError("Export cancelled; no file was written.")
+
+
+def _write_text(frame, fh, sep, cancel, progress) -> None:
+    lists = list_columns(frame)
+    n = len(frame)
+    if n == 0:
+        _write_csv_chunk(frame_as_text(frame, lists), fh, sep, header=True)
+    for start, stop in _chunks(n):
+        _check(cancel)
+        chunk = frame_as_text(frame.iloc[start:stop], lists)
+        _write_csv_chunk(chunk, fh, sep, header=start == 0)
+        if progress:
+            progress(stop, n)
+    _check(cancel)
+
+
+def _write_csv_chunk(chunk: pd.DataFrame, fh, sep: str, header: bool) -> None:
+    # int64 columns print exactly; only floats go through float formatting.
+    text = chunk.to_csv(None, sep=sep, index=False, header=header, lineterminator="\n")
+    fh.write(text.encode("utf-8"))
+
+
+def _write_parquet(frame, fh, cancel, progress) -> None:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    n = table.num_rows
+    with pq.ParquetWriter(fh, table.schema) as writer:
+        if n == 0:
+            writer.write_table(table)
+        for start, stop in _chunks(n):
+            _check(cancel)
+            writer.write_table(table.slice(start, stop - start))
+            if progress:
+                progress(stop, n)
+    _check(cancel)
+
+
+def _set_default_mode(name: str) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
+
+
+def _os_message(exc: OSError, target: Path) -> str:
+    code = exc.errno
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        return (f"Cannot write '{target}': permission denied. "
+                "Choose a folder you can write to.")
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return f"Cannot write '{target}': the disk is full. Free some space or choose another disk."
+    if code == errno.EROFS:
+        return f"Cannot write '{target}': the disk is read-only. Choose another folder."
+    if code == errno.ENAMETOOLONG:
+        return f"Cannot write '{target}': the file name is too long."
+    return f"Cannot write '{target}': {exc.strerror or exc}."

@@ -1,0 +1,100 @@
+"""The one interface every data source (local folder, CAVE server) implements."""
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+
+from models.datastack import DatastackInfo, TableInfo, VersionInfo
+from models.errors import CancelledError
+from models.query_spec import QueryResult, QuerySpec
+
+
+class CancelToken:
+    """Set by the UI when the user presses Cancel; checked by long work."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._callbacks: list = []
+
+    def cancel(self) -> None:
+        self._event.set()
+        for cb in list(self._callbacks):
+            try:
+                cb()
+            except Exception:  # a callback failing must not stop the others
+                pass
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def on_cancel(self, callback) -> None:
+        self._callbacks.append(callback)
+        if self.cancelled:
+            callback()
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise CancelledError()
+
+
+class DataSource(ABC):
+    """Datastacks, versions, tables and queries, without Qt.
+
+    Methods may block (disk, network): the UI calls them from workers. Every failure
+    is raised as a :class:`models.errors.CavernError` subclass.
+    """
+
+    kind: str = ""  # "local" or "cave"
+    has_state_server: bool = False  # can store Neuroglancer states (short links)
+
+    @abstractmethod
+    def datastacks(self) -> list[str]: ...
+
+    @abstractmethod
+    def datastack_info(self, datastack: str) -> DatastackInfo: ...
+
+    @abstractmethod
+    def versions(self, datastack: str) -> list[VersionInfo]: ...
+
+    def default_version(self, datastack: str) -> int | None:
+        vs = self.versions(datastack)
+        return max(v.version for v in vs) if vs else None
+
+    @abstractmethod
+    def tables(self, datastack: str, version: int | None = None) -> list[TableInfo]:
+        """Tables and views of a version, with description and schema (row counts may be None)."""
+
+    def table_info(self, datastack: str, table: str, version: int | None = None) -> TableInfo:
+        from models.errors import NotFoundError
+        for t in self.tables(datastack, version):
+            if t.name == table:
+                return t
+        raise NotFoundError(f"Table '{table}' is not in datastack '{datastack}'"
+                            + (f" version {version}." if version is not None else "."))
+
+    @abstractmethod
+    def row_count(self, datastack: str, table: str, version: int | None = None) -> int: ...
+
+    @abstractmethod
+    def query(self, spec: QuerySpec, cancel: CancelToken | None = None) -> QueryResult: ...
+
+    # ---- capabilities only some sources have (callers never check a source's kind) ----
+    def root_id_status(self, datastack: str, root_id: int, version: int | None = None,
+                       timestamp=None):
+        """Whether ``root_id`` is current at ``version``'s time (or ``timestamp``), as a
+        models.cell.RootIdStatus; None when this source cannot know (a local folder)."""
+        return None
+
+    def state_server_name(self) -> str:
+        return "the state server"
+
+    def upload_state(self, datastack: str, state: dict, base_url: str) -> str:
+        """Store a Neuroglancer state and return a short link to it under ``base_url``."""
+        from models.errors import NotFoundError
+        raise NotFoundError("Local data has no Neuroglancer state server, so no short link "
+                            "can be made.", hint="Share the long link, or connect to a CAVE "
+                                                 "server (File > Connect to CAVE server).")
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,68 @@
+"""The command line: same services as the GUI, one-line errors with exit status 2."""
+import pandas as pd
+import pytest
+
+from services.cli.cli_commands import cli_main
+
+
+def test_tables_lists_name_count_description(capsys):
+    assert cli_main(["tables"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    by_name = {ln.split("\t")[0]: ln.split("\t") for ln in lines}
+    assert by_name["synapses"][1] == "1961"
+    assert "complete pyramidal-cell subgraph" in by_name["synapses"][2]
+    assert cli_main(["tables", "--datastack", "minnie65_sample", "--version", "343"]) == 0
+    assert "aibs_soma_nuc_metamodel_preds_v117\t56209" in capsys.readouterr().out
+
+
+def test_query_to_csv_matches_filters(tmp_path):
+    out = tmp_path / "q.csv"
+    rc = cli_main(["query", "synapses", "--filter", "size>=300",
+                    "--filter", "pre_pt_root_id in 648518346349539437,648518346349537978",
+                    "--columns", "id,pre_pt_root_id,size", "--csv", str(out)])
+    assert rc == 0
+    df = pd.read_csv(out)
+    assert list(df.columns) == ["id", "pre_pt_root_id", "size"]
+    assert len(df) == 19 and (df["size"] >= 300).all()
+    assert set(df.pre_pt_root_id) == {648518346349539437, 648518346349537978}
+
+
+def test_query_box_in_nm_to_parquet(tmp_path):
+    out = tmp_path / "box.parquet"
+    rc = cli_main(["query", "synapses", "--filter",
+                    "ctr_pt_position within 280000,200000,0,380000,280000,80000 nm",
+                    "--csv", str(out)])
+    assert rc == 0
+    df = pd.read_parquet(out)
+    assert 0 < len(df) < 1961
+    xyz = pd.DataFrame(df.ctr_pt_position.tolist()).to_numpy()
+    assert (xyz[:, 0] >= 70000).all() and (xyz[:, 0] <= 95000).all()
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["query", "synapses", "--filter", "size>=abc"], "not a whole number"),
+    (["query", "synapses", "--filter", "nope=1"], "Unknown column"),
+    (["query", "missing_table"], "not in"),
+    (["query", "synapses", "--columns", "id,zzz"], "unknown column"),
+    (["query", "synapses", "--limit", "0"], "positive"),
+    (["query", "synapses", "--filter", "ctr_pt_position within 1,2,3"], "6 numbers"),
+    (["tables", "--datastack", "nothing"], "No local datastack"),
+    (["tables", "--version", "99"], "Version 99"),
+])
+def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, argv, msg):
+    rc = cli_main(argv + (["--csv", str(tmp_path / "x.csv")] if argv[0] == "query" else []))
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert msg in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_version_flag(capsys):
+    assert cli_main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("Cavern ")
+
+
+def test_datastack_dir_opens_a_folder(tmp_path, capsys):
+    pd.DataFrame({"pt_root_id": [1, 2], "cell_type": ["a", "b"]}).to_parquet(tmp_path / "t.parquet")
+    assert cli_main(["--datastack-dir", str(tmp_path), "tables"]) == 0
+    assert capsys.readouterr().out.startswith("t\t2\t")

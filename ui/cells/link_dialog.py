@@ -1,0 +1,201 @@
+"""A small dialog that turns selected result rows into a Neuroglancer link.
+
+Points go at a position column; cells in root-id columns are selected; "Layers by" puts
+each value of a column (e.g. cell_type) in its own annotation layer. Building runs in a
+worker; long links say what was left out and, on a CAVE server, can be shortened.
+"""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QVBoxLayout)
+
+from models.errors import CancelledError, CavernError
+from services.links import neuroglancer_links as ngl
+from services.cells.cell_inspection import SITE_CHOICES, short_cell_link
+from ui.common.workers import RequestRunner
+
+NO_GROUP = "(one layer)"
+MAX_GROUP_VALUES = 50  # a column with more distinct values makes an unreadable layer list
+
+
+def groupable_columns(frame) -> list[str]:
+    """Text-like columns with a few distinct values: sensible 'layers by' choices."""
+    out = []
+    for c in frame.columns:
+        s = frame[c]
+        if s.dtype.kind in "OSUb" or str(s.dtype) in ("string", "category"):
+            try:
+                n = s.nunique(dropna=False)
+            except TypeError:  # list cells (positions) are not hashable
+                continue
+            if 1 <= n <= MAX_GROUP_VALUES:
+                out.append(str(c))
+    return out
+
+
+class LinkDialog(QDialog):
+    message = Signal(str)
+    linkReady = Signal(object)  # NeuroglancerLink
+
+    def __init__(self, ws, frame, group_by: str | None = None, site: str | None = None,
+                 parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Neuroglancer link of the selected rows")
+        self.ws, self.frame = ws, frame
+        datastack = ws.datastack
+        self.link: ngl.NeuroglancerLink | None = None
+        self.runner = RequestRunner(self)
+        n = 0 if frame is None else len(frame)
+        self.summary = QLabel(f"{n:,} selected rows from {html.escape(datastack)}.")
+        self.position_combo = QComboBox()
+        pos = ngl.position_columns(frame) if n else []
+        self.position_combo.addItems(pos or ["(none: cells only)"])
+        self.position_combo.setEnabled(bool(pos))
+        self.group_combo = QComboBox(toolTip="One annotation layer per value of this column")
+        self.group_combo.addItem(NO_GROUP)
+        if n:
+            self.group_combo.addItems(groupable_columns(frame))
+        if group_by:
+            if self.group_combo.findText(group_by) < 0:
+                self.group_combo.addItem(group_by)
+            self.group_combo.setCurrentText(group_by)
+        self.site_combo = QComboBox()
+        for key, label in SITE_CHOICES:
+            self.site_combo.addItem(label, key)
+        self.site_combo.setCurrentIndex(max(0, self.site_combo.findData(site or "spelunker")))
+        ids = ngl.root_id_columns(frame) if n else []
+        form = QFormLayout()
+        form.addRow("Points at:", self.position_combo)
+        form.addRow("Cells from:", QLabel(", ".join(ids) or "no root-id column"))
+        form.addRow("Layers by:", self.group_combo)
+        form.addRow("Open in:", self.site_combo)
+
+        self.progress = QProgressBar(maximum=0, textVisible=False, maximumHeight=10)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        busy = QHBoxLayout()
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.cancel_button)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_button = QPushButton("Open in browser")
+        self.copy_button = QPushButton("Copy link")
+        self.short_button = QPushButton("Short link")
+        self.short_button.setToolTip("Store the state on the CAVE state server and use its "
+                                     "short link (needs a CAVE connection)")
+        self.short_button.setVisible(ws.source.has_state_server)
+        self.close_button = QPushButton("Close")
+        buttons = QHBoxLayout()
+        for b in (self.open_button, self.copy_button, self.short_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addLayout(form)
+        lay.addLayout(busy)
+        lay.addWidget(self.status)
+        lay.addLayout(buttons)
+        self.resize(520, 260)
+
+        self.open_button.clicked.connect(lambda: self._with_link(self._open))
+        self.copy_button.clicked.connect(lambda: self._with_link(self._copy))
+        self.short_button.clicked.connect(self._shorten)
+        self.close_button.clicked.connect(self.close)
+        for combo in (self.position_combo, self.group_combo, self.site_combo):
+            combo.currentIndexChanged.connect(self._forget)
+        self.runner.busyChanged.connect(self._busy)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.runner.failed.connect(
+            lambda err: self.status.setText("Cancelled.") if isinstance(err, CancelledError)
+            else None)
+        if not n:
+            self._error(CavernError("No rows are selected.",
+                                    hint="Select rows in the results table first."))
+            for b in (self.open_button, self.copy_button, self.short_button):
+                b.setEnabled(False)
+
+    # ---- building ----------------------------------------------------------------------
+    def options(self) -> dict:
+        group = self.group_combo.currentText()
+        return {"position_column": (self.position_combo.currentText()
+                                    if self.position_combo.isEnabled() else None),
+                "group_column": None if group == NO_GROUP else group,
+                "site": self.site_combo.currentData()}
+
+    def build(self, then=None) -> None:
+        opts = self.options()
+        self.status.setStyleSheet("")
+        self.status.setText("Building the link…")
+
+        def job(cancel=None):
+            return ngl.rows_link(self.ws.info, self.frame, **opts)
+
+        def done(link):
+            self._set_link(link)
+            if then:
+                then(link)
+
+        self.runner.run(job, on_result=done, on_error=self._error)
+
+    def _set_link(self, link) -> None:
+        self.link = link
+        self.status.setStyleSheet("color: #7a5b00;" if (link.n_dropped or link.notes) else "")
+        self.status.setText(link_summary_html(link))
+        self.linkReady.emit(link)
+
+    def _with_link(self, then) -> None:
+        if self.link is None:
+            self.build(then)
+        else:
+            then(self.link)
+
+    def _forget(self, *_a) -> None:
+        self.link = None
+        self.status.setText("")
+
+    def _shorten(self) -> None:
+        def go(link):
+            self.status.setText("Uploading the state for a short link…")
+            self.runner.run(short_cell_link, self.ws, link,
+                            on_result=self._set_link, on_error=self._error)
+
+        self._with_link(go)
+
+    def _open(self, link) -> None:
+        if not QDesktopServices.openUrl(QUrl(link.url, QUrl.ParsingMode.TolerantMode)):
+            self._error(CavernError("No web browser could be started.",
+                                    hint="Use Copy link and paste it into a browser."))
+
+    def _copy(self, link) -> None:
+        QGuiApplication.clipboard().setText(link.url)
+        self.message.emit(f"Neuroglancer link copied ({link.length:,} characters).")
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+
+    def _error(self, err: CavernError) -> None:
+        if isinstance(err, CancelledError):
+            self.status.setText("Cancelled.")
+            return
+        self.status.setStyleSheet("color: #c0392b;")
+        self.status.setText(html.escape(str(err)))
+        self.message.emit(str(err))
+
+
+def link_summary_html(link) -> str:
+    """Length, annotation counts and why anything was left out, for a status label."""
+    text = f"Link ready: {link.length:,} characters, {link.n_annotations:,} annotations"
+    if link.n_dropped:
+        text += f", <b>{link.n_dropped:,} left out</b>"
+    text += "."
+    if link.notes:
+        text += "<br>" + "<br>".join(html.escape(n) for n in link.notes)
+    return text

@@ -1,0 +1,182 @@
+"""Running service calls off the GUI thread, one request per panel.
+
+A panel owns a :class:`RequestRunner`. Starting a request makes any older one stale:
+its result is dropped when it arrives, and its CancelToken is set so work that can
+stop (a DuckDB query) stops. Errors arrive as CavernError instances; anything else
+is wrapped in one, so no traceback reaches the user.
+
+A finished worker is released completely: its signals are disconnected and its function,
+arguments and callbacks dropped, so a result (or a bound method such as
+``ResultRows.prewarm`` that holds one) is not kept for the rest of the session. Every
+runner registers itself (weakly) in :mod:`ui.common.runner_registry` so that quitting
+can cancel all of them.
+"""
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import Callable
+
+import shiboken6
+from PySide6.QtCore import QObject, Signal
+from superqt.utils import create_worker
+
+from models.errors import CancelledError, CavernError
+from services.source import CancelToken
+from ui.common import runner_registry
+
+log = logging.getLogger(__name__)
+
+
+def as_cavern_error(exc: BaseException) -> CavernError:
+    if isinstance(exc, CavernError):
+        return exc
+    log.error("unexpected error", exc_info=exc)
+    return CavernError(f"Something went wrong: {type(exc).__name__}: {exc}",
+                       hint="The app is still usable; please report this if it repeats.")
+
+
+class _Job:
+    """One started worker and what its result goes to.
+
+    Holds its runner weakly (a running job never keeps a closed panel alive) and lets go
+    of the worker, its function and arguments and the callbacks as soon as the worker's
+    last signal arrives. What stays connected to the worker's signals object afterwards
+    is this small husk, freed with the worker.
+    """
+
+    __slots__ = ("runner", "gen", "token", "worker", "on_result", "on_error")
+
+    def __init__(self, runner: "RequestRunner", gen: int, token: CancelToken, worker,
+                 on_result, on_error):
+        self.runner = weakref.ref(runner)
+        self.gen, self.token, self.worker = gen, token, worker
+        self.on_result, self.on_error = on_result, on_error
+
+    def live_runner(self):
+        runner = self.runner()
+        return runner if runner is not None and shiboken6.isValid(runner) else None
+
+    def release(self) -> None:
+        """The worker has ended (superqt's ``_finished``, its last signal)."""
+        worker, self.worker = self.worker, None
+        self.on_result = self.on_error = None
+        runner = self.live_runner()
+        if runner is not None:
+            runner._workers.discard(self)
+        if worker is not None:
+            type(worker)._worker_set.discard(worker)  # superqt's own set of started workers
+            # Drop the function and its arguments (e.g. a bound ResultRows.prewarm, which
+            # holds the whole result) now, whoever still holds the worker. The worker
+            # itself is freed when the thread pool lets go of it; its signals are not
+            # disconnected here: disconnecting a slot from inside its own emission, or
+            # deleting the signals object while the pool thread may still be leaving
+            # run(), is what crashes.
+            worker._func, worker._args, worker._kwargs = None, (), {}
+
+
+def _connect(worker, job: _Job) -> None:
+    """Connect plain functions (PySide holds them strongly; a bound method of a plain
+    object is held by address and may be called after the object is gone)."""
+    def returned(value):
+        runner = job.live_runner()
+        if runner is not None:
+            runner._done_ok(job, value)
+
+    def errored(exc):
+        runner = job.live_runner()
+        if runner is not None:
+            runner._done_err(job, exc)
+
+    def finished(_worker):
+        job.release()
+
+    sig = worker.signals
+    sig.returned.connect(returned)
+    sig.errored.connect(errored)
+    sig._finished.connect(finished)  # emitted last, after returned/errored/finished
+
+
+class RequestRunner(QObject):
+    """Runs ``fn(*args, cancel=token)`` in a worker thread; newest request wins."""
+
+    busyChanged = Signal(bool)
+    failed = Signal(object)  # CavernError of the current request
+    succeeded = Signal(object)  # result of the current request
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._generation = 0
+        self._token: CancelToken | None = None
+        self._busy = False
+        self._workers: set[_Job] = set()  # started jobs, until each worker ends
+        runner_registry.register(self)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @property
+    def pending(self) -> int:
+        """Workers started by this runner (current or stale) that have not ended."""
+        return len(self._workers)
+
+    def run(self, fn: Callable, *args, on_result: Callable | None = None,
+            on_error: Callable | None = None, pass_cancel: bool = True, **kwargs) -> CancelToken:
+        self.cancel(quiet=True)
+        self._generation += 1
+        token = CancelToken()
+        self._token = token
+        if pass_cancel:
+            kwargs["cancel"] = token
+        # _ignore_errors: errors come to _done_err below, never re-raised in the GUI thread
+        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True, **kwargs)
+        job = _Job(self, self._generation, token, worker, on_result, on_error)
+        self._workers.add(job)
+        _connect(worker, job)
+        self._set_busy(True)
+        worker.start()
+        return token
+
+    def _done_ok(self, job: _Job, value) -> None:
+        if job.gen != self._generation or job.token.cancelled:
+            return  # a newer request superseded this one
+        on_result = job.on_result
+        self._set_busy(False)
+        if on_result:
+            on_result(value)
+        self.succeeded.emit(value)
+
+    def _done_err(self, job: _Job, exc) -> None:
+        if job.gen != self._generation:
+            return
+        on_error = job.on_error
+        self._set_busy(False)
+        err = CancelledError() if job.token.cancelled else as_cavern_error(exc)
+        if on_error:
+            on_error(err)
+        self.failed.emit(err)
+
+    def cancel(self, quiet: bool = False) -> None:
+        """Cancel the running request; unless quiet, report it as cancelled."""
+        if self._token is not None and self._busy:
+            self._token.cancel()
+            if not quiet:
+                self._generation += 1  # its late result is stale now
+                self._set_busy(False)
+                self.failed.emit(CancelledError())
+
+    def shutdown(self) -> int:
+        """Quitting: cancel every unfinished job (stale ones too), drop late results, say
+        nothing. Returns how many jobs were still running."""
+        jobs = list(self._workers)
+        for job in jobs:
+            job.token.cancel()
+        self._generation += 1
+        self._busy = False  # no busyChanged: the panels are going away
+        return len(jobs)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)

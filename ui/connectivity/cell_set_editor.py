@@ -1,0 +1,65 @@
+"""Choosing a cell set for the matrix: rows of a cell table with filters, or pasted root ids."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFormLayout, QGroupBox, QPlainTextEdit,
+                               QRadioButton, QHBoxLayout)
+
+from models.ids import parse_id_array
+
+
+class CellSetEditor(QGroupBox):
+    """A set description for services.connectivity.connectivity_queries.cell_set_spec.
+
+    Filters are checked against the table's columns in the worker (that needs the table's
+    schema, which on a CAVE server is a request); pasted ids are checked here at once.
+    """
+
+    def __init__(self, title: str, parent=None):
+        super().__init__(title, parent)
+        self.from_table = QRadioButton("Cells of the table")
+        self.from_ids = QRadioButton("Pasted root ids")
+        self.from_table.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.from_table)
+        group.addButton(self.from_ids)
+        self.table_combo = QComboBox()
+        self.table_combo.setToolTip("Cell-type table: its rows form the set, and it gives every "
+                                    "cell its type and soma depth")
+        self.filters_edit = QPlainTextEdit()
+        self.filters_edit.setPlaceholderText("one filter per line, e.g.\ncell_type=e")
+        self.filters_edit.setMaximumHeight(56)
+        self.ids_edit = QPlainTextEdit()
+        self.ids_edit.setPlaceholderText("root ids separated by commas, spaces or new lines")
+        self.ids_edit.setMaximumHeight(56)
+        mode = QHBoxLayout()
+        mode.addWidget(self.from_table)
+        mode.addWidget(self.from_ids)
+        form = QFormLayout(self)
+        form.setContentsMargins(6, 4, 6, 4)
+        form.addRow(mode)
+        form.addRow("Cell table:", self.table_combo)
+        form.addRow("Filters:", self.filters_edit)
+        form.addRow("Root ids:", self.ids_edit)
+        self.from_table.toggled.connect(self._mode_changed)
+        self._mode_changed()
+
+    def _mode_changed(self, *_args) -> None:
+        by_table = self.from_table.isChecked()
+        self.filters_edit.setEnabled(by_table)
+        self.ids_edit.setEnabled(not by_table)
+
+    def set_tables(self, tables: list[str]) -> None:
+        current = self.table_combo.currentText()
+        self.table_combo.clear()
+        self.table_combo.addItems(tables)
+        if current in tables:
+            self.table_combo.setCurrentText(current)
+
+    def draft(self) -> dict:
+        """Keyword arguments of cell_set_spec (minus source/datastack/version).
+
+        Raises InvalidInputError for pasted text that is not a list of root ids."""
+        table = self.table_combo.currentText() or None
+        if self.from_ids.isChecked():
+            return {"table": table, "root_ids": parse_id_array(self.ids_edit.toPlainText())}
+        return {"table": table, "filter_lines": self.filters_edit.toPlainText().splitlines()}

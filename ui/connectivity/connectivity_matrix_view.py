@@ -1,0 +1,314 @@
+"""Connectivity matrix of a pre and a post cell set: image, summary, block matrix, pair synapses.
+
+Fetching and building run in a worker (services.connectivity.connectivity_queries.compute_matrix);
+changing the weight only redraws the downsampled image, which is cheap.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+                               QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from models.errors import CancelledError, CavernError, ExportError
+from services.connectivity.connectivity_matrix import WEIGHTS
+from services.connectivity.connectivity_queries import (
+    MatrixResult, cell_set_spec, compute_matrix, matrix_long_frame, matrix_wide_frame,
+    pair_synapses)
+from services.results.export import export_frame
+from ui.connectivity.cell_set_editor import CellSetEditor
+from ui.connectivity.matrix_image_plot import MatrixImagePlot
+from ui.connectivity.partners_view import table_view
+from ui.common.request_status_bar import RequestStatusBar
+from ui.common.result_table_model import ResultTableModel
+from ui.common.workers import RequestRunner
+from ui.common.workspace_view import WorkspaceView
+
+ORDER_LABELS = {"type_depth": "cell type, then depth", "id": "root id",
+                "degree": "total degree"}
+WEIGHT_LABELS = {"binary": "binary (connected)", "count": "synapse count",
+                 "size_sum": "summed size", "log_size_sum": "log10(1 + summed size)",
+                 "size_mean": "mean size"}
+
+
+def _compute(ws, pre_draft, post_draft, order, hide, cancel=None):
+    pre = cell_set_spec(ws, **pre_draft)
+    post = None if post_draft is None else cell_set_spec(ws, **post_draft)
+    return compute_matrix(ws, pre, post, order=order, hide_unconnected=hide, cancel=cancel)
+
+
+class ConnectivityMatrixView(WorkspaceView, QWidget):
+    pairActivated = Signal("qint64", "qint64")  # pre root id, post root id
+    rowsLinkRequested = Signal(object)  # DataFrame of the clicked pair's synapses
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.result: MatrixResult | None = None
+        self.runner = RequestRunner(self)
+        self.status = RequestStatusBar(self.runner)
+
+        self.pre_editor = CellSetEditor("Presynaptic cells (rows)")
+        self.post_editor = CellSetEditor("Postsynaptic cells (columns)")
+        self.same_sets = QCheckBox("Postsynaptic cells = presynaptic cells")
+        self.same_sets.setChecked(True)
+        self.weight_combo = QComboBox()
+        for w in WEIGHTS:
+            self.weight_combo.addItem(WEIGHT_LABELS[w], w)
+        self.weight_combo.setCurrentIndex(WEIGHTS.index("count"))
+        self.order_combo = QComboBox()
+        for key, label in ORDER_LABELS.items():
+            self.order_combo.addItem(label, key)
+        self.hide_unconnected = QCheckBox("Hide cells without synapses here")
+        self.hide_unconnected.setChecked(True)
+        self.compute_button = QPushButton("Show matrix")
+        self.compute_button.setDefault(True)
+        controls = QHBoxLayout()
+        for w in (QLabel("Weight:"), self.weight_combo, QLabel("Sort by:"), self.order_combo,
+                  self.hide_unconnected, self.same_sets):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        controls.addWidget(self.compute_button)
+        sets = QHBoxLayout()
+        sets.addWidget(self.pre_editor)
+        sets.addWidget(self.post_editor)
+
+        self.plot = MatrixImagePlot()
+        self.hover_label = QLabel("Hover over the matrix to see a pair; click to list its "
+                                  "synapses.")
+        self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary_label = QLabel("")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.block_model = ResultTableModel(self)
+        self.block_view = table_view(self.block_model)
+        self.pair_model = ResultTableModel(self)
+        self.pair_view = table_view(self.pair_model)
+        self.pair_label = QLabel("Click a connected pair in the matrix.")
+        self.export_long = QPushButton("Export pairs (long CSV)…")
+        self.export_wide = QPushButton("Export matrix (wide CSV)…")
+        self.export_fig = QPushButton("Export figure (PNG/SVG)…")
+
+        summary_page = QWidget()
+        sl = QVBoxLayout(summary_page)
+        sl.addWidget(self.summary_label)
+        sl.addWidget(QLabel("Type-by-type blocks (probability = connected pairs / cell pairs):"))
+        sl.addWidget(self.block_view, 1)
+        pair_page = QWidget()
+        pl = QVBoxLayout(pair_page)
+        self.pair_link_button = QPushButton("Neuroglancer link of these synapses…")
+        self.pair_link_button.setEnabled(False)
+        self.pair_link_button.clicked.connect(
+            lambda: self.rowsLinkRequested.emit(self.pair_model.frame()))
+        pl.addWidget(self.pair_label)
+        pl.addWidget(self.pair_view, 1)
+        pl.addWidget(self.pair_link_button)
+        self.side = QTabWidget()
+        self.side.addTab(summary_page, "Summary")
+        self.side.addTab(pair_page, "Pair synapses")
+        exports = QHBoxLayout()
+        for b in (self.export_long, self.export_wide, self.export_fig):
+            exports.addWidget(b)
+        side_box = QWidget()
+        sb = QVBoxLayout(side_box)
+        sb.setContentsMargins(0, 0, 0, 0)
+        sb.addWidget(self.side, 1)
+        sb.addLayout(exports)
+        plot_box = QWidget()
+        pb = QVBoxLayout(plot_box)
+        pb.setContentsMargins(0, 0, 0, 0)
+        pb.addWidget(self.plot, 1)
+        pb.addWidget(self.hover_label)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(plot_box)
+        split.addWidget(side_box)
+        split.setSizes([700, 420])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(sets)
+        lay.addLayout(controls)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.status)
+
+        self.same_sets.toggled.connect(lambda on: self.post_editor.setEnabled(not on))
+        self.post_editor.setEnabled(False)
+        self.compute_button.clicked.connect(self.request)
+        self.weight_combo.currentIndexChanged.connect(lambda _i: self._redraw())
+        self.order_combo.activated.connect(lambda _i: self.result and self.request())
+        self.hide_unconnected.toggled.connect(lambda _on: self.result and self.request())
+        self.plot.hovered.connect(self._hovered)
+        self.plot.cellClicked.connect(self.activate_cell)
+        self.export_long.clicked.connect(lambda: self._ask_export("long"))
+        self.export_wide.clicked.connect(lambda: self._ask_export("wide"))
+        self.export_fig.clicked.connect(self._ask_figure)
+        self.runner.failed.connect(self._failed)
+        self._enable_exports()
+
+    # ---- context -------------------------------------------------------------------------
+    def set_context(self, ws, type_tables: list[str]) -> None:
+        self.ws = ws
+        datastack = self.datastack
+        self.pre_editor.set_tables(type_tables)
+        self.post_editor.set_tables(type_tables)
+        self.result = None
+        self.plot.set_matrix(None)
+        self.block_model.set_frame(None)
+        self.pair_model.set_frame(None)
+        self.summary_label.setText("")
+        self._enable_exports()
+        self.status.show_text(f"{datastack}: choose the cells and press Show matrix."
+                              if type_tables else f"{datastack} has no cell-type table: "
+                              "paste root ids.")
+
+    @property
+    def weight(self) -> str:
+        return self.weight_combo.currentData()
+
+    @property
+    def order(self) -> str:
+        return self.order_combo.currentData()
+
+    # ---- compute -------------------------------------------------------------------------
+    def request(self) -> None:
+        if self.source is None:
+            return self._failed(CavernError("Open a datastack first."))
+        try:
+            pre = self.pre_editor.draft()
+            post = None if self.same_sets.isChecked() else self.post_editor.draft()
+        except CavernError as err:
+            return self._failed(err)
+        self.status.show_text("Fetching the cells and their synapses…")
+        self.runner.run(_compute, self.ws, pre, post,
+                        self.order, self.hide_unconnected.isChecked(), on_result=self._arrived)
+
+    def _arrived(self, result: MatrixResult) -> None:
+        self.result = result
+        s = result.matrix.summary()
+        text = (f"<b>{s['n_pre']:,}</b> presynaptic × <b>{s['n_post']:,}</b> postsynaptic "
+                f"cells · <b>{s['connected_pairs']:,}</b> connected pairs · density "
+                f"<b>{s['density']:.4f}</b> · <b>{s['n_synapses']:,}</b> synapses")
+        if result.n_hidden:
+            text += f"<br>{result.n_hidden:,} cells without synapses here are hidden."
+        if result.matrix.row_order != self.order:
+            text += "<br>Ordered by root id: the pasted cells have no cell types."
+        for note in result.notes:
+            text += f"<br>{html.escape(note)}"
+        self.summary_label.setText(text)
+        self._redraw()
+        self.pair_model.set_frame(None)
+        self._enable_exports()
+        plain = (f"Matrix: {s['n_pre']:,} x {s['n_post']:,} cells, {s['connected_pairs']:,} "
+                 f"pairs, {s['n_synapses']:,} synapses.")
+        self.status.show_text(plain)
+        self.message.emit(plain)
+
+    def _redraw(self) -> None:
+        if self.result is None:
+            return
+        m = self.result.matrix
+        self.plot.set_matrix(m, self.weight)
+        if m.row_types is not None and m.col_types is not None and m.nnz:
+            self.block_model.set_frame(m.block_matrix(self.weight).to_frame())
+            self.block_view.resizeColumnsToContents()
+        else:
+            self.block_model.set_frame(None)
+
+    def _failed(self, err: CavernError) -> None:
+        self.status.show_text(str(err), error=not isinstance(err, CancelledError))
+        self.message.emit(str(err))
+
+    # ---- hover and click -------------------------------------------------------------------
+    def pair_under(self, row: int, col: int) -> tuple[int, int] | None:
+        """The strongest connected pair in the image pixel holding (row, col), if any."""
+        m, img = self.result.matrix, self.plot.image
+        if img is None:
+            return None
+        py = min(int(row * img.height / m.shape[0]), img.height - 1)
+        px = min(int(col * img.width / m.shape[1]), img.width - 1)
+        r, c = img.pixel_rows(py), img.pixel_cols(px)
+        inside = ((m.rows >= r.start) & (m.rows < r.stop) & (m.cols >= c.start)
+                  & (m.cols < c.stop))
+        hits = np.flatnonzero(inside)
+        if hits.size == 0:
+            return None
+        best = hits[np.argmax(m.pair_weights(self.weight)[hits])]
+        return int(m.rows[best]), int(m.cols[best])
+
+    def describe(self, row: int, col: int) -> str:
+        m = self.result.matrix
+        pair = self.pair_under(row, col)
+        r, c = pair if pair else (row, col)
+        def kind(types, i):
+            return "" if types is None else f" ({types[i]})"
+        text = (f"pre {m.row_ids[r]}{kind(m.row_types, r)} → post {m.col_ids[c]}"
+                f"{kind(m.col_types, c)}")
+        if pair is None:
+            return text + ": not connected"
+        k = np.flatnonzero((m.rows == r) & (m.cols == c))[0]
+        w = m.pair_weights(self.weight)[k]
+        return (text + f": {WEIGHT_LABELS[self.weight]} {w:g}, "
+                f"{int(m.n_synapses[k])} synapse(s)")
+
+    def _hovered(self, row: int, col: int) -> None:
+        if self.result is None or row < 0:
+            return
+        self.hover_label.setText(self.describe(row, col))
+
+    def activate_cell(self, row: int, col: int) -> None:
+        pair = self.pair_under(row, col) if self.result is not None else None
+        if pair is None:
+            return
+        m = self.result.matrix
+        pre, post = int(m.row_ids[pair[0]]), int(m.col_ids[pair[1]])
+        syn = pair_synapses(self.result.synapses, pre, post)
+        self.pair_model.set_frame(syn)
+        self.pair_view.resizeColumnsToContents()
+        self.pair_label.setText(f"{len(syn)} synapse(s) from {pre} onto {post}.")
+        self.pair_link_button.setEnabled(len(syn) > 0)
+        self.side.setCurrentIndex(1)
+        self.pairActivated.emit(pre, post)
+
+    # ---- export ---------------------------------------------------------------------------
+    def _enable_exports(self) -> None:
+        ok = self.result is not None
+        for b in (self.export_long, self.export_wide, self.export_fig):
+            b.setEnabled(ok)
+
+    def _ask_export(self, layout: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export connectivity matrix", f"matrix_{self.weight}_{layout}.csv",
+            "CSV (*.csv);;Parquet (*.parquet)")
+        if path:
+            self.export_matrix(path, layout)
+
+    def export_matrix(self, path: str, layout: str = "long") -> None:
+        """Long: one row per connected pair; wide: pre cells x post cells (zeros included)."""
+        m, weight = self.result.matrix, self.weight
+
+        def work(cancel=None):
+            frame = matrix_long_frame(m, weight) if layout == "long" else matrix_wide_frame(
+                m, weight)
+            export_frame(frame, path, cancel=cancel)
+            return len(frame)
+        self.status.show_text("Exporting the matrix…")
+        self.runner.run(work, on_result=lambda n: self._exported(path, f"{n:,} rows"))
+
+    def _ask_figure(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export figure", "matrix.png",
+                                              "PNG image (*.png);;SVG drawing (*.svg)")
+        if path:
+            self.export_figure(path)
+
+    def export_figure(self, path: str) -> None:
+        try:
+            self.plot.export_figure(path)
+        except (OSError, RuntimeError, ValueError) as exc:
+            return self._failed(ExportError(f"Could not write the figure '{path}': {exc}"))
+        self._exported(path, "figure")
+
+    def _exported(self, path: str, what: str) -> None:
+        text = f"Exported {what} to {path}."
+        self.status.show_text(text)
+        self.message.emit(text)

@@ -1,0 +1,150 @@
+"""The connectivity matrix as a pyqtgraph image: colour bar, type boundaries, hover, click.
+
+The image comes from services.connectivity.connectivity_image.downsample_matrix, so at most about
+one image pixel per screen pixel is ever handed to Qt, whatever the matrix size. The
+image item spans matrix coordinates (x = column, y = row, rows downwards), so a mouse
+position maps straight to a (row, column) cell.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+
+from services.connectivity.connectivity_image import MatrixImage, downsample_matrix
+from services.connectivity.connectivity_matrix import ConnectivityMatrix
+
+MAX_IMAGE = (1600, 1200)  # width, height: more pixels than the view has is wasted work
+# White for "no connection", then light to dark blue so a single weak synapse is visible.
+CMAP = pg.ColorMap([0.0, 1e-6, 1.0], [(255, 255, 255), (158, 202, 225), (8, 48, 107)])
+LINE_PEN = pg.mkPen((200, 60, 40), width=1)
+
+
+class MatrixImagePlot(pg.GraphicsLayoutWidget):
+    hovered = Signal(int, int)  # matrix row, column under the mouse (-1: outside)
+    cellClicked = Signal(int, int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.plot = self.addPlot()
+        self.plot.invertY(True)
+        self.plot.showAxis("top")
+        self.plot.hideAxis("bottom")
+        self.plot.setLabel("left", "presynaptic cells")
+        self.plot.setLabel("top", "postsynaptic cells")
+        self.plot.getViewBox().setMenuEnabled(False)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image_item)
+        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=CMAP, interactive=False)
+        self.colorbar.setImageItem(self.image_item, insert_in=self.plot)
+        self.matrix: ConnectivityMatrix | None = None
+        self.image: MatrixImage | None = None
+        self._lines: list = []
+        self.scene().sigMouseMoved.connect(self._moved)
+        self.plot.getViewBox().sigResized.connect(self._label_blocks)
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def set_matrix(self, matrix: ConnectivityMatrix | None, weight: str = "count") -> None:
+        for line in self._lines:
+            self.plot.removeItem(line)
+        self._lines = []
+        self.matrix = matrix
+        if matrix is None or 0 in matrix.shape:
+            self.image = None
+            self.image_item.clear()
+            return
+        n_rows, n_cols = matrix.shape
+        self.image = downsample_matrix(matrix, MAX_IMAGE[0], MAX_IMAGE[1], weight=weight,
+                                       reduce="max")
+        top = float(self.image.image.max()) or 1.0
+        self.image_item.setImage(self.image.image, autoLevels=False, levels=(0.0, top))
+        self.image_item.setRect(QRectF(0, 0, n_cols, n_rows))
+        self.colorbar.setLevels((0.0, top))
+        self.colorbar.axis.setLabel(weight.replace("_", " "))
+        self._draw_blocks(matrix)
+        self.plot.setRange(xRange=(0, n_cols), yRange=(0, n_rows), padding=0.01)
+
+    def _draw_blocks(self, m: ConnectivityMatrix) -> None:
+        """Type boundaries as lines; type names as axis ticks centred on their block."""
+        for blocks, angle in ((m.row_blocks, 0), (m.col_blocks, 90)):
+            for b in blocks[1:]:
+                line = pg.InfiniteLine(pos=b.start, angle=angle, pen=LINE_PEN, movable=False)
+                self.plot.addItem(line)
+                self._lines.append(line)
+        self._label_blocks()
+
+    def _label_blocks(self, *_args) -> None:
+        """Label the blocks wide enough for their text; hover names the narrow ones."""
+        m = self.matrix
+        if m is None:
+            return
+        vb = self.plot.getViewBox()
+        for blocks, axis, n, extent in ((m.row_blocks, "left", m.shape[0], vb.height()),
+                                        (m.col_blocks, "top", m.shape[1], vb.width())):
+            per_cell = max(extent, 1.0) / max(n, 1)
+            ticks = []
+            for b in blocks:
+                text = f"{b.label} ({b.size})"
+                room = b.size * per_cell
+                need = 14 if axis == "left" else 7 * len(text)
+                if room >= need:
+                    ticks.append(((b.start + b.stop) / 2, text))
+            self.plot.getAxis(axis).setTicks([ticks] if blocks else None)
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int]:
+        if self.matrix is None:
+            return -1, -1
+        n_rows, n_cols = self.matrix.shape
+        row, col = int(np.floor(y)), int(np.floor(x))
+        if 0 <= row < n_rows and 0 <= col < n_cols:
+            return row, col
+        return -1, -1
+
+    def _moved(self, pos) -> None:
+        vb = self.plot.getViewBox()
+        if self.matrix is None or not vb.sceneBoundingRect().contains(pos):
+            return self.hovered.emit(-1, -1)
+        p = vb.mapSceneToView(pos)
+        self.hovered.emit(*self.cell_at(p.x(), p.y()))
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.matrix is None:
+            return
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        p = vb.mapSceneToView(event.scenePos())
+        row, col = self.cell_at(p.x(), p.y())
+        if row >= 0:
+            self.cellClicked.emit(row, col)
+
+    def export_figure(self, path: str) -> None:
+        """PNG (twice the on-screen size) or SVG of the plot with its colour bar."""
+        import pyqtgraph.exporters as ex
+        if str(path).lower().endswith(".svg"):
+            self._export_svg(str(path))
+            return
+        exporter = ex.ImageExporter(self.scene())
+        exporter.parameters()["width"] = max(int(self.width() * 2), 800)
+        exporter.export(str(path))
+
+    def _export_svg(self, path: str) -> None:
+        # pyqtgraph's SVGExporter fails on this Qt version (it parses Qt's SVG output);
+        # Qt's own SVG generator renders the scene as vectors directly.
+        from PySide6.QtCore import QSize
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+        rect = self.scene().sceneRect()
+        gen = QSvgGenerator()
+        gen.setFileName(path)
+        gen.setSize(QSize(int(rect.width()), int(rect.height())))
+        gen.setViewBox(rect)
+        gen.setTitle("Cavern connectivity matrix")
+        painter = QPainter(gen)
+        try:
+            self.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        finally:
+            painter.end()
+        if not __import__("os").path.exists(path):
+            raise OSError(f"Qt could not write '{path}'")

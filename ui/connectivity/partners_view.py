@@ -1,0 +1,313 @@
+"""Partners of one cell: inputs and outputs tables, grouping by cell type, histograms.
+
+The fetch (synapses of the cell, then types/depth/proofreading of its partners only) runs
+in a worker through services.connectivity.connectivity_queries; the 'known only' / 'proofread only'
+toggles filter the fetched table in place, so they answer instantly.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QSplitter, QTableView, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from models.errors import CancelledError, CavernError
+from models.ids import parse_id
+from services.connectivity.connectivity_partners import partners_by_type
+from services.connectivity.connectivity_queries import PartnersResult, fetch_partners
+from services.results.export import export_frame
+from ui.connectivity.connectivity_plots import PartnerPlots
+from ui.common.request_status_bar import RequestStatusBar
+from ui.common.result_table_model import ResultTableModel
+from ui.common.workers import RequestRunner
+from ui.common.workspace_view import WorkspaceView
+
+SHOWN = ["partner_root_id", "n_synapses", "size_sum", "size_mean", "cell_type", "proofread",
+         "depth_um", "n_type_labels"]
+NO_TYPE_TABLE = "(no cell types)"
+
+
+def table_view(model) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.verticalHeader().setDefaultSectionSize(22)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class PartnersView(WorkspaceView, QWidget):
+    inspectCell = Signal("qint64")  # 64-bit root id (Signal(int) would overflow)
+    linkRequested = Signal(list)  # root ids: the cell, then the selected partners
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.result: PartnersResult | None = None
+        self.runner = RequestRunner(self)
+        self.status = RequestStatusBar(self.runner)
+
+        self.root_edit = QLineEdit(placeholderText="Root id, e.g. 648518346349538157")
+        self.root_edit.setClearButtonEnabled(True)
+        self.show_button = QPushButton("Show partners")
+        self.type_combo = QComboBox()
+        self.type_combo.setToolTip("Table giving each partner its cell type and soma depth")
+        self.known_only = QCheckBox("Known cells only")
+        self.known_only.setToolTip("Hide partners that have no row in the cell-type table")
+        self.proofread_only = QCheckBox("Proofread only")
+        self.proofread_only.setToolTip("Hide partners not in the datastack's proofreading table")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Cell:"))
+        top.addWidget(self.root_edit, 2)
+        top.addWidget(self.show_button)
+        top.addSpacing(12)
+        top.addWidget(QLabel("Cell types from:"))
+        top.addWidget(self.type_combo, 1)
+        top.addWidget(self.known_only)
+        top.addWidget(self.proofread_only)
+
+        self.models = {d: ResultTableModel(self) for d in ("in", "out")}
+        self.views = {d: table_view(m) for d, m in self.models.items()}
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.views["in"], "Inputs")
+        self.tabs.addTab(self.views["out"], "Outputs")
+        self.group_model = ResultTableModel(self)
+        self.group_view = table_view(self.group_model)
+        self.group_label = QLabel("Partners by cell type (click a row to select them)")
+        self.plots = PartnerPlots()
+        self.selection_label = QLabel("No partner selected.")
+        self.inspect_button = QPushButton("Inspect cell")
+        self.link_button = QPushButton("Neuroglancer link")
+        self.export_button = QPushButton("Export partners…")
+        actions = QHBoxLayout()
+        actions.addWidget(self.selection_label, 1)
+        for b in (self.inspect_button, self.link_button, self.export_button):
+            actions.addWidget(b)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.tabs)
+        group_box = QWidget()
+        gl = QVBoxLayout(group_box)
+        gl.setContentsMargins(0, 0, 0, 0)
+        gl.addWidget(self.group_label)
+        gl.addWidget(self.group_view)
+        left.addWidget(group_box)
+        left.setSizes([420, 180])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.plots)
+        split.setSizes([640, 480])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+        lay.addLayout(actions)
+        lay.addWidget(self.status)
+
+        self.root_edit.returnPressed.connect(self.request)
+        self.show_button.clicked.connect(self.request)
+        self.type_combo.activated.connect(lambda _i: self.result and self.request())
+        self.known_only.toggled.connect(lambda _on: self._refresh())
+        self.proofread_only.toggled.connect(lambda _on: self._refresh())
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_side())
+        for v in self.views.values():
+            v.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.group_view.clicked.connect(self._group_clicked)
+        self.plots.rangePicked.connect(self.select_range)
+        self.inspect_button.clicked.connect(self._inspect)
+        self.link_button.clicked.connect(self._link)
+        self.export_button.clicked.connect(self._ask_export)
+        self.runner.failed.connect(self._failed)
+        self._selection_changed()
+
+    # ---- context ----------------------------------------------------------------------
+    def set_context(self, ws, type_tables: list[str]) -> None:
+        self.ws = ws
+        datastack = self.datastack
+        self.type_combo.clear()
+        self.type_combo.addItems(list(type_tables) + [NO_TYPE_TABLE])
+        self.result = None
+        for m in list(self.models.values()) + [self.group_model]:
+            m.set_frame(None)
+        self.plots.set_data([], None, None)
+        self.status.show_text(f"{datastack}: type a root id to see its partners.")
+
+    @property
+    def direction(self) -> str:
+        return "in" if self.tabs.currentIndex() == 0 else "out"
+
+    # ---- fetch --------------------------------------------------------------------------
+    def show_cell(self, root_id) -> None:
+        self.root_edit.setText(str(root_id))
+        self.request()
+
+    def request(self) -> None:
+        if self.source is None:
+            return self._failed(CavernError("Open a datastack first."))
+        try:
+            root = parse_id(self.root_edit.text(), "root_id", "root id")
+        except CavernError as err:
+            return self._failed(err)
+        table = self.type_combo.currentText()
+        table = None if table in ("", NO_TYPE_TABLE) else table
+        self.status.show_text(f"Fetching the synapses of {root}…")
+        self.runner.run(fetch_partners, self.ws, root, table,
+                        on_result=self._arrived)
+
+    def _arrived(self, result: PartnersResult) -> None:
+        self.result = result
+        self.proofread_only.setEnabled(result.has_proofreading)
+        self.known_only.setEnabled(result.type_table is not None)
+        self._refresh()
+        text = (f"{result.root_id}: {len(result.inputs):,} input partners "
+                f"({int(result.inputs.n_synapses.sum()):,} synapses), "
+                f"{len(result.outputs):,} output partners "
+                f"({int(result.outputs.n_synapses.sum()):,} synapses).")
+        if result.notes:
+            text += " " + " ".join(result.notes)
+        self.status.show_text(text)
+        self.message.emit(text)
+
+    def _failed(self, err: CavernError) -> None:
+        self.status.show_text(str(err), error=not isinstance(err, CancelledError))
+        self.message.emit(str(err))
+
+    # ---- shown rows -----------------------------------------------------------------------
+    def partners(self, direction: str) -> pd.DataFrame:
+        """The partner rows after the 'known' / 'proofread' toggles."""
+        if self.result is None:
+            return pd.DataFrame(columns=SHOWN)
+        df = self.result.inputs if direction == "in" else self.result.outputs
+        if self.known_only.isChecked() and self.known_only.isEnabled():
+            df = df[df["known"].astype(bool)]
+        if self.proofread_only.isChecked() and self.proofread_only.isEnabled():
+            df = df[df["proofread"].astype(bool)]
+        return df[[c for c in SHOWN if c in df.columns]].reset_index(drop=True)
+
+    def _refresh(self) -> None:
+        for d, name in (("in", "Inputs"), ("out", "Outputs")):
+            df = self.partners(d)
+            self.models[d].set_frame(df)
+            self.views[d].resizeColumnsToContents()
+            self.tabs.setTabText(0 if d == "in" else 1,
+                                 f"{name} ({len(df):,} cells, {int(df.n_synapses.sum()):,} syn.)")
+        self._refresh_side()
+
+    def _synapses_of_shown(self, df: pd.DataFrame) -> pd.DataFrame:
+        syn = self.result.synapses
+        partner, me = (("pre_pt_root_id", "post_pt_root_id") if self.direction == "in"
+                       else ("post_pt_root_id", "pre_pt_root_id"))
+        keep = (syn[me] == self.result.root_id) & syn[partner].isin(df["partner_root_id"])
+        return syn.loc[keep].rename(columns={partner: "partner_root_id"})
+
+    def _refresh_side(self) -> None:
+        df = self.partners(self.direction)
+        if self.result is None or df.empty:
+            self.group_model.set_frame(None)
+            self.plots.set_data([], None, None)
+            self._selection_changed()
+            return
+        self.group_model.set_frame(partners_by_type(df))
+        self.group_view.resizeColumnsToContents()
+        syn = self._synapses_of_shown(df)
+        sizes = syn["size"].to_numpy() if "size" in syn.columns else None
+        self.plots.set_data(df["n_synapses"].to_numpy(), sizes, df["depth_um"].to_numpy())
+        self._selection_changed()
+
+    # ---- selection ------------------------------------------------------------------------
+    def _view_ids(self, direction: str) -> np.ndarray:
+        model = self.models[direction]
+        frame = model.frame()
+        if frame is None or model.rowCount() == 0:
+            return np.zeros(0, dtype=np.int64)
+        src = model.source_rows(np.arange(model.rowCount()))
+        return frame["partner_root_id"].to_numpy()[src]
+
+    def selected_ids(self) -> list[int]:
+        view = self.views[self.direction]
+        rows = sorted({i.row() for i in view.selectionModel().selectedRows()})
+        ids = self._view_ids(self.direction)
+        return [int(ids[r]) for r in rows]
+
+    def select_ids(self, ids) -> None:
+        """Select these partners in the current table (and scroll to the first)."""
+        view = self.views[self.direction]
+        model = self.models[self.direction]
+        rows = np.flatnonzero(np.isin(self._view_ids(self.direction), np.asarray(list(ids),
+                                                                                dtype=np.int64)))
+        sel = QItemSelection()
+        last = model.columnCount() - 1
+        for r in rows:
+            sel.select(model.index(int(r), 0), model.index(int(r), last))
+        view.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        if len(rows):
+            view.scrollTo(model.index(int(rows[0]), 0))
+
+    def select_range(self, kind: str, lo: float, hi: float) -> None:
+        """Select the partners a histogram bar stands for."""
+        df = self.partners(self.direction)
+        if df.empty:
+            return
+        def within(v):
+            v = np.asarray(v, dtype=float)
+            return (v >= lo) & ((v < hi) | np.isclose(v, hi))  # the last bin includes its top
+        if kind == "per_connection":
+            ids = df.loc[within(df["n_synapses"]), "partner_root_id"]
+        elif kind == "depth":
+            ids = df.loc[within(df["depth_um"]), "partner_root_id"]
+        else:
+            syn = self._synapses_of_shown(df)
+            ids = syn.loc[within(syn["size"]), "partner_root_id"].unique()
+        self.select_ids(ids)
+
+    def _group_clicked(self, index) -> None:
+        frame = self.group_model.frame()
+        label = frame["cell_type"].iloc[int(self.group_model.source_rows([index.row()])[0])]
+        df = self.partners(self.direction)
+        types = df["cell_type"].where(df["cell_type"].notna(), "(no type)").astype(str)
+        self.select_ids(df.loc[types == label, "partner_root_id"])
+
+    def _selection_changed(self, *_args) -> None:
+        ids = self.selected_ids()
+        has_cell = self.result is not None
+        self.inspect_button.setEnabled(has_cell)
+        self.link_button.setEnabled(has_cell)
+        self.export_button.setEnabled(has_cell)
+        self.export_button.setText("Export selected…" if ids else "Export partners…")
+        self.inspect_button.setText("Inspect selected" if len(ids) == 1 else "Inspect cell")
+        self.selection_label.setText(f"{len(ids):,} partners selected." if ids
+                                     else "No partner selected.")
+
+    # ---- actions --------------------------------------------------------------------------
+    def _inspect(self) -> None:
+        ids = self.selected_ids()
+        self.inspectCell.emit(ids[0] if len(ids) == 1 else self.result.root_id)
+
+    def _link(self) -> None:
+        self.linkRequested.emit([self.result.root_id] + self.selected_ids())
+
+    def _ask_export(self) -> None:
+        d = "inputs" if self.direction == "in" else "outputs"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export partners", f"{self.result.root_id}_{d}.csv",
+            "CSV (*.csv);;Parquet (*.parquet)")
+        if path:
+            self.export_partners(path)
+
+    def export_partners(self, path: str) -> None:
+        """Write the selected partners (all shown partners if none is selected)."""
+        df = self.partners(self.direction)
+        ids = self.selected_ids()
+        if ids:
+            df = df[df["partner_root_id"].isin(ids)]
+        self.status.show_text(f"Exporting {len(df):,} partners…")
+        self.runner.run(export_frame, df, path, on_result=lambda p: self._exported(p, len(df)))
+
+    def _exported(self, path, n: int) -> None:
+        text = f"Exported {n:,} partners to {path}."
+        self.status.show_text(text)
+        self.message.emit(text)

@@ -1,0 +1,331 @@
+"""The result panel: a query's rows, a quick filter, copy and export.
+
+Rows are shown through ResultTableModel (never Qt items), so a two-million-row synapse
+table opens at once. Filtering large results and every export run in a worker; the
+status line says how many rows are shown and reports errors in words, never a traceback.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QTableView,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from models.errors import CancelledError, CavernError
+from models.query_spec import QueryResult
+from services.results.export import export_format, export_frame
+from services.results.result_rows import is_missing
+from ui.common.result_table_model import ResultTableModel, is_root_id_column
+from ui.common.workers import RequestRunner
+
+FILTER_DELAY_MS = 250  # wait for a pause in typing before filtering
+SYNC_FILTER_ROWS = 200_000  # below this the filter runs at once on the GUI thread
+PREWARM_ROWS = 50_000  # above this, filter indexes are built in the background on arrival
+MAX_COPY_ROWS = 100_000  # more than this belongs in a file, not the clipboard
+ERROR_STYLE = "color: #c0392b;"
+WARN_STYLE = "color: #b9770e;"
+FILE_FILTERS = "CSV (*.csv);;Parquet (*.parquet);;TSV (*.tsv)"
+
+
+class ResultPanel(QWidget):
+    rootIdActivated = Signal("qint64")  # a root id cell was double-clicked (64-bit!)
+    exportFinished = Signal(str)  # path written
+    exportFailed = Signal(str)  # message for the user
+    filterApplied = Signal(str)
+    _exportProgress = Signal(int, int)  # rows written, rows in all; emitted from the worker
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.result: QueryResult | None = None
+        self.model = ResultTableModel(self)
+        self.filter_runner = RequestRunner(self)
+        self.export_runner = RequestRunner(self)
+        self.warm_runner = RequestRunner(self)  # builds filter indexes in the background
+        self._export_dir = str(Path.home())
+
+        self.filter_edit = QLineEdit(placeholderText="Filter rows: text in any column (e.g. a root id)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
+        self.copy_button = QPushButton("Copy", toolTip="Copy the selected cells as TSV (Ctrl+C)")
+        self.export_button = QToolButton(text="Export", toolTip="Write rows to CSV or Parquet")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.cancel_export_button = QPushButton("Cancel export")
+        self.cancel_export_button.setVisible(False)
+        self.export_selected_action = QAction("Export &selected rows…", self)
+        self.export_all_action = QAction("Export &all rows…", self)
+        self.copy_action = QAction("&Copy cells", self)
+        menu = QMenu(self)
+        menu.addAction(self.export_selected_action)
+        menu.addAction(self.export_all_action)
+        self.export_button.setMenu(menu)
+
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(False)
+        header = self.view.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # no sort until a click
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.setResizeContentsPrecision(200)  # size columns from a sample, not 2M rows
+        header.setStretchLastSection(True)
+        vheader = self.view.verticalHeader()
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform row heights
+        vheader.setDefaultSectionSize(self.view.fontMetrics().height() + 6)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.view.addActions([self.copy_action, self.export_selected_action, self.export_all_action])
+        self.status = QLabel("Run a query to see its rows here.")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        top = QHBoxLayout()
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.copy_button)
+        top.addWidget(self.export_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.cancel_export_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(top)
+        lay.addWidget(self.view, 1)
+        lay.addLayout(bottom)
+
+        self.filter_edit.textChanged.connect(lambda _t: self.filter_timer.start())
+        self.filter_edit.returnPressed.connect(self.apply_filter)
+        self.filter_timer.timeout.connect(self.apply_filter)
+        header.sectionClicked.connect(self._header_clicked)
+        self.view.doubleClicked.connect(self._double_clicked)
+        self.copy_button.clicked.connect(self.copy_selection)
+        self.copy_action.triggered.connect(self.copy_selection)
+        self.export_selected_action.triggered.connect(lambda: self._ask_export(True))
+        self.export_all_action.triggered.connect(lambda: self._ask_export(False))
+        self.cancel_export_button.clicked.connect(lambda: self.export_runner.cancel())
+        self.export_runner.busyChanged.connect(self._export_busy)
+        self.export_runner.failed.connect(self._export_failed)  # reports a cancel
+        self._exportProgress.connect(self._export_progress)  # queued: crosses threads
+        self.filter_runner.failed.connect(self._filter_failed)
+        # Ctrl+C: the view's own copy takes only the current cell, so catch the key first.
+        self.view.installEventFilter(self)
+        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.view.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.modelReset.connect(self._update_actions)
+        self._update_actions()
+
+    def eventFilter(self, obj, event) -> bool:
+        if (obj is self.view and event.type() == QEvent.Type.KeyPress
+                and event.matches(QKeySequence.StandardKey.Copy)):
+            self.copy_selection()
+            return True
+        return super().eventFilter(obj, event)
+
+    # ---- input ---------------------------------------------------------------------------
+    def set_result(self, result: QueryResult) -> None:
+        """Show a query's rows; any older rows, sort and filter are dropped."""
+        self.filter_runner.cancel(quiet=True)
+        self.result = result
+        self.model.set_frame(result.frame)
+        if self.model.rows.n_source > PREWARM_ROWS:
+            self.warm_runner.run(self.model.rows.prewarm)
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.resizeColumnsToContents()
+        if self.filter_edit.text().strip():
+            self.apply_filter()
+        else:
+            self._show_counts()
+
+    def set_message(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setText(text)
+
+    def export_actions(self) -> list[QAction]:
+        return [self.export_selected_action, self.export_all_action]
+
+    # ---- sort and filter ----------------------------------------------------------------
+    def _header_clicked(self, column: int) -> None:
+        header = self.view.horizontalHeader()
+        rows = self.model.rows
+        if rows.sort_column == column and not rows.descending:
+            order = Qt.SortOrder.DescendingOrder
+        elif rows.sort_column == column:  # third click: back to the query's own order
+            column, order = -1, Qt.SortOrder.AscendingOrder
+        else:
+            order = Qt.SortOrder.AscendingOrder
+        self.sort_by(column, order)
+        header.setSortIndicator(column, order)
+
+    def sort_by(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        self.view.clearSelection()  # view rows are about to mean other source rows
+        big = self.model.rows.n_source > SYNC_FILTER_ROWS
+        if big:  # up to a second or two on millions of rows (first sort by a position)
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.model.sort(column, order)
+        except Exception as exc:  # noqa: BLE001 - a column of values that cannot be compared
+            self.set_message(f"Cannot sort by this column: {exc}", error=True)
+        finally:
+            if big:
+                QApplication.restoreOverrideCursor()
+
+    def apply_filter(self) -> None:
+        self.filter_timer.stop()
+        text = self.filter_edit.text()
+        rows = self.model.rows
+        if not text.strip() or rows.n_source <= SYNC_FILTER_ROWS:
+            self._filter_done(rows, text, None if not text.strip() else rows.filter_mask(text))
+            return
+        self.set_message(f"Filtering {rows.n_source:,} rows for '{text.strip()}'…")
+        self.filter_runner.run(rows.filter_mask, text, pass_cancel=False,
+                               on_result=lambda mask: self._filter_done(rows, text, mask))
+
+    def _filter_done(self, rows, text: str, mask) -> None:
+        if rows is not self.model.rows:
+            return  # a newer result arrived meanwhile
+        self.model.set_filter_text(text, mask)
+        self._show_counts()
+        self.filterApplied.emit(text)
+
+    def _filter_failed(self, err: CavernError) -> None:
+        if not isinstance(err, CancelledError):
+            self.set_message(f"Filter failed: {err}", error=True)
+
+    def _show_counts(self) -> None:
+        if self.result is None:
+            return
+        rows = self.model.rows
+        spec = self.result.spec
+        where = spec.table + (f" ({spec.datastack} v{spec.version})" if spec.version is not None
+                              else f" ({spec.datastack})" if spec.datastack else "")
+        text = f"{self.result.summary()} · {where}"
+        needle = rows.filter_text.strip()
+        if needle:
+            text = f"{rows.n_rows:,} of {rows.n_source:,} rows contain '{needle}' · " + text
+        self.set_message(text)
+        if self.result.truncated:
+            self.status.setStyleSheet(WARN_STYLE)
+
+    # ---- selection, copy, double-click -------------------------------------------------
+    def selected_view_rows(self) -> np.ndarray:
+        """Rows touched by the selection, from its ranges (no per-cell index objects)."""
+        parts = [np.arange(r.top(), r.bottom() + 1) for r in self.view.selectionModel().selection()]
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+    def selected_columns(self) -> list[int]:
+        cols = set()
+        for r in self.view.selectionModel().selection():
+            cols.update(range(r.left(), r.right() + 1))
+        return sorted(cols)
+
+    def selectionFrame(self) -> pd.DataFrame:
+        """The selected rows (all columns) as a DataFrame, in view order."""
+        return self.model.frame_rows(self.selected_view_rows())
+
+    def select_rows(self, view_rows) -> None:
+        sm = self.view.selectionModel()
+        flags = (QItemSelectionModel.SelectionFlag.Select
+                 | QItemSelectionModel.SelectionFlag.Rows)
+        sm.clearSelection()
+        for r in view_rows:
+            sm.select(self.model.index(int(r), 0), flags)
+
+    def copy_selection(self) -> None:
+        rows = self.selected_view_rows()
+        if len(rows) == 0:
+            self.set_message("Select cells to copy first.")
+            return
+        if len(rows) > MAX_COPY_ROWS:
+            self.set_message(f"{len(rows):,} rows are too many for the clipboard: "
+                             "use Export selected rows instead.", error=True)
+            return
+        QApplication.clipboard().setText(self.model.cells_tsv(rows, self.selected_columns()))
+        self.set_message(f"Copied {len(rows):,} rows × {len(self.selected_columns())} columns.")
+
+    def _double_clicked(self, index) -> None:
+        name = self.model.column_name(index.column())
+        if not is_root_id_column(name):
+            return
+        value = self.model.rows.value(index.row(), index.column())
+        if is_missing(value):
+            return
+        try:
+            root = int(value)
+        except (TypeError, ValueError):
+            return
+        if root > 0:
+            self.rootIdActivated.emit(root)
+
+    def _update_actions(self, *_args) -> None:
+        has_rows = self.model.rowCount() > 0
+        has_sel = self.view.selectionModel().hasSelection()
+        self.export_all_action.setEnabled(has_rows)
+        self.export_selected_action.setEnabled(has_rows and has_sel)
+        self.copy_action.setEnabled(has_sel)
+        self.copy_button.setEnabled(has_sel)
+        self.export_button.setEnabled(has_rows)
+
+    # ---- export ----------------------------------------------------------------------------
+    def _default_name(self) -> str:
+        if self.result is None:
+            return "cavern_export.csv"
+        spec = self.result.spec
+        version = f"_v{spec.version}" if spec.version is not None else ""
+        return f"{spec.table or 'result'}{version}.csv"
+
+    def _ask_export(self, selected_only: bool) -> None:
+        title = "Export selected rows" if selected_only else "Export all rows"
+        start = os.path.join(self._export_dir, self._default_name())
+        path, chosen = QFileDialog.getSaveFileName(self, title, start, FILE_FILTERS)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".parquet" if chosen.startswith("Parquet") else (
+                ".tsv" if chosen.startswith("TSV") else ".csv")
+        self._export_dir = str(Path(path).parent)
+        self.export_rows(path, selected_only=selected_only)
+
+    def export_rows(self, path: str, selected_only: bool = False, fmt: str | None = None) -> None:
+        """Write the selected (or all filtered, sorted) rows to ``path`` in a worker."""
+        try:
+            export_format(path, fmt)
+        except CavernError as err:
+            self._export_failed(err)
+            return
+        rows = self.model.rows
+        view_rows = self.selected_view_rows() if selected_only else None
+        if selected_only and len(view_rows) == 0:
+            self._export_failed(CavernError("Select the rows to export first."))
+            return
+        n = len(view_rows) if selected_only else rows.n_rows
+        self.set_message(f"Exporting {n:,} rows to {Path(path).name}…")
+
+        def work(cancel):
+            frame = rows.frame_rows(view_rows) if selected_only else rows.view_frame()
+            return str(export_frame(frame, path, fmt, cancel=cancel,
+                                    progress=self._exportProgress.emit))
+
+        self.export_runner.run(work, on_result=lambda p: self._export_done(p, n))
+
+    def _export_progress(self, done: int, total: int) -> None:
+        if self.export_runner.busy and done < total:
+            self.set_message(f"Exporting… {done:,} of {total:,} rows written")
+
+    def _export_done(self, path, n: int) -> None:
+        self.set_message(f"Exported {n:,} rows to {path}")
+        self.exportFinished.emit(path)
+
+    def _export_failed(self, err: CavernError) -> None:
+        self.set_message(f"Export failed: {err}", error=not isinstance(err, CancelledError))
+        self.exportFailed.emit(str(err))
+
+    def _export_busy(self, busy: bool) -> None:
+        self.cancel_export_button.setVisible(busy)
+        self.export_button.setEnabled(not busy and self.model.rowCount() > 0)
