@@ -16,6 +16,12 @@ What it does, and why (nothing is invented; every value comes from a source file
   be mixed, so no table combines them.
 - Each table's provenance (source repository and file), description, schema and units
   go into the Parquet file's "cavern" metadata; files are written with zstd.
+- minnie65 v0 has nucleus_detection_v0 (the soma table): nucleus id -> root id pairs of
+  the allen_v1_column_types_slanted_ref source, a position only where a source gives one
+  (the basket cell's skeleton soma point), null otherwise. allen_v1_column_types_slanted_ref
+  is a cell_type_reference table on it (target_id = nucleus id); as Cavern's local source
+  does not join reference tables, the target's pt_root_id/pt_position are merged into the
+  file and listed in its "target_columns" metadata.
 """
 from __future__ import annotations
 
@@ -38,9 +44,13 @@ MICRONS_CREDIT = ("MICrONS Consortium et al., Nature 2025 (minnie65); Turner et 
                   "(pinky100). Data released by the MICrONS Consortium under CC BY 4.0.")
 
 
-def position_array(xyz: np.ndarray) -> pa.FixedSizeListArray:
-    flat = pa.array(np.asarray(xyz, dtype=np.int64).reshape(-1))
-    return pa.FixedSizeListArray.from_arrays(flat, 3)
+def position_array(xyz) -> pa.FixedSizeListArray:
+    """(n, 3) voxels -> fixed-size lists; a list with None entries gives null positions."""
+    if isinstance(xyz, np.ndarray):
+        flat = pa.array(np.asarray(np.rint(xyz), dtype=np.int64).reshape(-1))
+        return pa.FixedSizeListArray.from_arrays(flat, 3)
+    values = [None if p is None else [int(v) for v in np.rint(p)] for p in xyz]
+    return pa.array(values, pa.list_(pa.int64(), 3))
 
 
 def parse_bracket_triplets(series: pd.Series) -> np.ndarray:
@@ -53,7 +63,7 @@ def write_table(folder: Path, name: str, df: pd.DataFrame, positions: dict[str, 
     """Write ``df`` plus voxel position columns as zstd Parquet with 'cavern' metadata."""
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
     for col, xyz in positions.items():
-        table = table.append_column(col, position_array(np.rint(xyz)))
+        table = table.append_column(col, position_array(xyz))
     meta = {"kind": "table", "voxel_resolution": VX.tolist(),
             "units": {c: "vx" for c in positions}, **meta}
     schema_md = dict(table.schema.metadata or {})
@@ -216,13 +226,53 @@ def build_minnie65(src: Path) -> None:
     # version unknown: 2020-2025 sources whose materialization version is not stated
     v = out / "v0"
     gt = pd.read_csv(src / "public_cave_ground_truth_cell_types_with_nucleus.csv", index_col=0)
+    skel = json.loads((src / "bc_864691135101289504_skeleton.json").read_text())["meta"]
+    skel_root = np.int64(skel["root_id"])
+    skel_nm = np.array([skel["soma_pt_x"], skel["soma_pt_y"], skel["soma_pt_z"]], float)
+    # nucleus_detection_v0 (schema nucleus_detection), the target of the reference table.
+    # Rows: the (nucleus id, root id) pairs of the reference table's own source, so its root
+    # ids are of the same (unknown) version. man_proof_stats_df_for_e_i.csv pairs nucleus ids
+    # with root ids too, but of another version (74 nuclei in both files, none with the same
+    # root id), so its pairs are not merged in. Positions: only the basket cell's, from its
+    # pcg_skel skeleton (soma_pt in nm, a whole number of 4 x 4 x 40 nm voxels, i.e. a
+    # nucleus-table point); every other position is null (no source gives it). No source
+    # gives supervoxel ids or nucleus volumes, so those columns are left out.
+    nuc = pd.DataFrame({"id": gt["nucleus_id"].astype(np.int64), "valid": True,
+                        "pt_root_id": gt["segment_id"].astype(np.int64)}).reset_index(drop=True)
+    nuc_pos = [skel_nm / VX if r == skel_root else None for r in nuc["pt_root_id"]]
+    nucleus_provenance = (neurd + "public_cave_ground_truth_cell_types_with_nucleus.csv "
+                          "(nucleus_id -> id, segment_id -> pt_root_id); pt_position of nucleus "
+                          "294749 only: CAVEconnectome/MeshParty test data "
+                          "bc_864691135101289504_skeleton.json meta soma_pt (nm -> vx), "
+                          "others null")
+    write_table(v, "nucleus_detection_v0", nuc, {"pt_position": nuc_pos}, {
+        "schema": "nucleus_detection",
+        "description": "Nucleus detections (nucleus_detection_v0) of the cells in "
+                       "allen_v1_column_types_slanted_ref: nucleus id and root id. Only the "
+                       "basket cell 864691135101289504 has a position here.",
+        "provenance": nucleus_provenance})
+    # allen_v1_column_types_slanted_ref (schema cell_type_reference): its own columns are id,
+    # valid, target_id (the nucleus id), classification_system, cell_type; pt_root_id and
+    # pt_position belong to the target nucleus_detection_v0. The source gives no annotation
+    # ids, so id is the target id, and no classification system, so classification_system is
+    # null. Cavern's local source does not join a reference table to its target, so the
+    # target's pt_root_id and pt_position are merged in here and named in "target_columns"
+    # (a CAVE-shaped copy drops them).
     write_table(v, "allen_v1_column_types_slanted_ref",
-                pd.DataFrame({"id": gt["nucleus_id"], "target_id": gt["nucleus_id"],
-                              "cell_type": gt["cell_type"], "pt_root_id": gt["segment_id"]}), {}, {
+                pd.DataFrame({"id": nuc["id"], "valid": True, "target_id": nuc["id"],
+                              "classification_system": pd.Series([None] * len(nuc),
+                                                                 dtype="string"),
+                              "cell_type": gt["cell_type"].to_numpy(),
+                              "pt_root_id": nuc["pt_root_id"]}),
+                {"pt_position": nuc_pos}, {
         "schema": "cell_type_reference", "reference_table": "nucleus_detection_v0",
+        "target_columns": ["pt_root_id", "pt_position"],
         "description": "Manual cell types of the V1 column (allen_v1_column_types_slanted_ref)"
-                       " with nucleus id.",
-        "provenance": neurd + "public_cave_ground_truth_cell_types_with_nucleus.csv"})
+                       ", a reference table on nucleus_detection_v0 (target_id = nucleus id)."
+                       " pt_root_id and pt_position are the target's, merged in.",
+        "provenance": neurd + "public_cave_ground_truth_cell_types_with_nucleus.csv "
+                      "(nucleus_id -> target_id, cell_type); pt_root_id, pt_position from "
+                      "nucleus_detection_v0 (" + nucleus_provenance + ")"})
     mp = pd.read_csv(src / "man_proof_stats_df_for_e_i.csv", index_col=0)
     write_table(v, "manually_proofread_cells_e_i",
                 mp.rename(columns={"segment_id": "pt_root_id"}), {}, {
@@ -230,7 +280,6 @@ def build_minnie65(src: Path) -> None:
         "description": "Manually proofread cells with nucleus id, E/I labels and spine and "
                        "synapse densities.",
         "provenance": neurd + "man_proof_stats_df_for_e_i.csv"})
-    skel = json.loads((src / "bc_864691135101289504_skeleton.json").read_text())["meta"]
     write_table(v, "skeleton_soma_positions",
                 pd.DataFrame({"pt_root_id": [np.int64(skel["root_id"])],
                               "soma_radius_nm": [float(skel["soma_radius"])]}),
@@ -272,7 +321,7 @@ def build_minnie65(src: Path) -> None:
                         "minnie/minnie65/em",
         "segmentation_source": "graphene://https://minnie.microns-daf.com/segmentation/table/"
                                "minnie65_public",
-        "synapse_table": "synapses_pni_2", "soma_table": "skeleton_soma_positions",
+        "synapse_table": "synapses_pni_2", "soma_table": "nucleus_detection_v0",
         "cell_type_tables": ["allen_v1_column_types_slanted_ref",
                              "aibs_soma_nuc_metamodel_preds_v117", "proofread_cells_morphology_qc"],
         "proofreading_table": "manually_proofread_cells_e_i",

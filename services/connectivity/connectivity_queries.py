@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from models.ids import parse_id
 
-import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from models.datastack import DatastackInfo, TableInfo
-from models.errors import DataSourceError, InvalidInputError, NotFoundError
+from models.errors import InvalidInputError
 from models.filters import Filter, Op
 from services.connectivity.aggregation import (
     aggregate_synapse_table, as_root_ids,

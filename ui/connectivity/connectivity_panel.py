@@ -1,6 +1,6 @@
 """The connectivity viewer: partners of one cell, and the matrix of a set of cells.
 
-Integration (for the lead, in ui/main_window.py):
+How the main window wires it (ui/main_window.py):
     panel = ConnectivityPanel(); self.tabs.addTab(panel, "Connectivity")
     window.contextChanged            -> panel.set_context(workspace)
     result_panel.rootIdActivated     -> panel.show_cell(root_id)   (optional: partners of it)

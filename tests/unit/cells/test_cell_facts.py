@@ -5,7 +5,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from models.errors import InvalidInputError, NetworkError, NotFoundError
+from models.errors import InvalidInputError, NotFoundError
 from services.cells.cell_facts import gather_cell_facts, local_root_id_status
 from services.cells.cell_inspection import fetch_cell_synapses
 from services.source import DataSource

@@ -3,26 +3,8 @@ import pandas as pd
 import pytest
 
 from services.cli.cli_commands import cli_main
-from services.cli import cli_commands
-from services.cli import cli_connectivity
 
 CELL = 648518346349538157  # the sample's most-connected presynaptic cell (79 synapses out)
-
-
-@pytest.fixture(autouse=True)
-def connectivity_commands(monkeypatch):
-    """Register the commands unless the lead already wired them into cli_commands."""
-    if "matrix" in cli_commands.HANDLERS:
-        return
-    original = cli_commands.add_parsers
-
-    def add_parsers(sub, common):
-        original(sub, common)
-        cli_connectivity.add_parsers(sub, common)
-
-    monkeypatch.setattr(cli_commands, "add_parsers", add_parsers)
-    for name, handler in cli_connectivity.HANDLERS.items():
-        monkeypatch.setitem(cli_commands.HANDLERS, name, handler)
 
 
 def _synapses():
