@@ -18,7 +18,7 @@ What it does, and why (nothing is invented; every value comes from a source file
   go into the Parquet file's "cavern" metadata; files are written with zstd.
 - minnie65 v0 has nucleus_detection_v0 (the soma table): nucleus id -> root id pairs of
   the allen_v1_column_types_slanted_ref source, a position only where a source gives one
-  (the basket cell's skeleton soma point), null otherwise. allen_v1_column_types_slanted_ref
+  (the basket cell's skeleton soma point), NaN (unknown) otherwise. allen_v1_column_types_slanted_ref
   is a cell_type_reference table on it (target_id = nucleus id); as Cavern's local source
   does not join reference tables, the target's pt_root_id/pt_position are merged into the
   file and listed in its "target_columns" metadata.
@@ -45,12 +45,16 @@ MICRONS_CREDIT = ("MICrONS Consortium et al., Nature 2025 (minnie65); Turner et 
 
 
 def position_array(xyz) -> pa.FixedSizeListArray:
-    """(n, 3) voxels -> fixed-size lists; a list with None entries gives null positions."""
+    """(n, 3) voxels -> fixed-size int64 lists. A list with None entries (position unknown)
+    gives float64 lists with [NaN, NaN, NaN] there: a NaN position reads as "none" in
+    Cavern (not finite), and the CAVE test server's position splitting (tests/cave_server/
+    datastore.py) handles NaN but not null lists."""
     if isinstance(xyz, np.ndarray):
         flat = pa.array(np.asarray(np.rint(xyz), dtype=np.int64).reshape(-1))
         return pa.FixedSizeListArray.from_arrays(flat, 3)
-    values = [None if p is None else [int(v) for v in np.rint(p)] for p in xyz]
-    return pa.array(values, pa.list_(pa.int64(), 3))
+    flat = np.concatenate([np.full(3, np.nan) if p is None else np.rint(np.asarray(p, float))
+                           for p in xyz])
+    return pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float64()), 3)
 
 
 def parse_bracket_triplets(series: pd.Series) -> np.ndarray:
@@ -235,7 +239,7 @@ def build_minnie65(src: Path) -> None:
     # with root ids too, but of another version (74 nuclei in both files, none with the same
     # root id), so its pairs are not merged in. Positions: only the basket cell's, from its
     # pcg_skel skeleton (soma_pt in nm, a whole number of 4 x 4 x 40 nm voxels, i.e. a
-    # nucleus-table point); every other position is null (no source gives it). No source
+    # nucleus-table point); every other position is unknown, NaN (no source gives it). No source
     # gives supervoxel ids or nucleus volumes, so those columns are left out.
     nuc = pd.DataFrame({"id": gt["nucleus_id"].astype(np.int64), "valid": True,
                         "pt_root_id": gt["segment_id"].astype(np.int64)}).reset_index(drop=True)
@@ -244,7 +248,7 @@ def build_minnie65(src: Path) -> None:
                           "(nucleus_id -> id, segment_id -> pt_root_id); pt_position of nucleus "
                           "294749 only: CAVEconnectome/MeshParty test data "
                           "bc_864691135101289504_skeleton.json meta soma_pt (nm -> vx), "
-                          "others null")
+                          "others NaN (unknown)")
     write_table(v, "nucleus_detection_v0", nuc, {"pt_position": nuc_pos}, {
         "schema": "nucleus_detection",
         "description": "Nucleus detections (nucleus_detection_v0) of the cells in "

@@ -19,7 +19,7 @@ pick makes a new workspace).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from models.datastack import DatastackInfo, TableInfo
@@ -112,8 +112,15 @@ class Workspace:
 
     @property
     def info(self) -> DatastackInfo:
+        """The datastack's description; one without a depth transform gets the one of its
+        aligned volume where standard_transform knows it (minnie65, v1dd on CAVE)."""
         if self._info is None:
-            self._info = self.source.datastack_info(self.datastack)
+            info = self.source.datastack_info(self.datastack)
+            if not info.transform:
+                from services.cells.cortical_depth import transform_for_volume
+                known = transform_for_volume(info.extra.get("aligned_volume", ""))
+                info = replace(info, transform=known) if known else info
+            self._info = info
         return self._info
 
     def tables(self, version: int | None = None) -> dict[str, TableInfo]:

@@ -34,6 +34,17 @@ import numpy as np
 from models.errors import InvalidInputError
 
 KINDS = ("minnie65", "v1dd", "linear", "none")
+
+# CAVE's info service names a datastack's aligned volume but no depth transform: the
+# volumes standard_transform knows, with its transform version pinned so that an update
+# of the package cannot silently move every depth.
+KNOWN_VOLUMES = {"minnie65_phase3": {"kind": "minnie65", "version": "1.4"},
+                 "v1dd": {"kind": "v1dd", "version": "2.0"}}
+
+
+def transform_for_volume(aligned_volume: str) -> dict:
+    """The depth transform of a known aligned volume ({} when none is known)."""
+    return dict(KNOWN_VOLUMES.get(str(aligned_volume or ""), {}))
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 

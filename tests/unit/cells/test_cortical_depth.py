@@ -84,3 +84,42 @@ def test_split_columns_as_an_array_and_one_point():
     arr = np.array([[0, 250, 0], [0, 500, 0]])
     assert depth_um(arr, {"kind": "linear"}, (4, 4, 40)).tolist() == [1.0, 2.0]
     assert depth_um([0, 250, 0], {"kind": "linear"}, (4, 4, 40)).tolist() == [1.0]
+
+
+def test_cave_datastacks_get_the_transform_of_their_aligned_volume():
+    """CAVE's info names an aligned volume, no transform: minnie65/v1dd depths still work."""
+    from models.datastack import DatastackInfo
+    from services.source import DataSource
+    from services.workspace import Workspace
+
+    class InfoOnly(DataSource):
+        kind = "cave"
+
+        def __init__(self, volume):
+            self.volume = volume
+
+        def datastacks(self):
+            return ["ds"]
+
+        def datastack_info(self, datastack):
+            return DatastackInfo("ds", extra={"aligned_volume": self.volume})
+
+        def versions(self, datastack):
+            return []
+
+        def tables(self, datastack, version=None):
+            return []
+
+        def row_count(self, datastack, table, version=None):
+            return 0
+
+        def query(self, spec, cancel=None):
+            raise AssertionError("not queried")
+
+    minnie = Workspace(InfoOnly("minnie65_phase3"), "ds", 1).info
+    assert minnie.transform == {"kind": "minnie65", "version": "1.4"}
+    depth = DepthTransform.from_manifest(minnie.transform).depth_um([[732052, 534140, 966600]],
+                                                                     units="nm")[0]
+    assert 150 < depth < 250  # 200 um below the pia point along the slanted axis
+    assert Workspace(InfoOnly("v1dd"), "ds", 1).info.transform["version"] == "2.0"
+    assert Workspace(InfoOnly("fanc"), "ds", 1).info.transform == {}
