@@ -173,9 +173,12 @@ class MainWindow(QMainWindow):
         if select:
             self.datastack_combo.setCurrentIndex(self.datastack_combo.count() - 1)
 
-    def select_datastack(self, name: str | None) -> None:
+    def select_datastack(self, name: str | None, source: DataSource | None = None) -> None:
+        """Pick a datastack by name (the first when None), of ``source`` when given: two
+        sources can hold datastacks of the same name (a CAVE one and its offline copy)."""
         for i in range(self.datastack_combo.count()):
-            if name is None or self.datastack_combo.itemData(i)[1] == name:
+            src, ds = self.datastack_combo.itemData(i)
+            if name is None or (ds == name and (source is None or src is source)):
                 if self.datastack_combo.currentIndex() == i:
                     self._datastack_changed(i)
                 self.datastack_combo.setCurrentIndex(i)

@@ -167,4 +167,9 @@ def test_replace_rejected_token(qtbot, env):
     assert isinstance(err, AuthError)
     assert w.cave.replace_token("rotated-token-999")
     qtbot.waitUntil(lambda: w.browser.select_table("soma_valence"), timeout=15000)
+    # still on the CAVE datastack, not the local sample of the same name
+    assert w.source.kind == "cave" and w.workspace.source is w.source
+    assert w.datastack_combo.currentText().startswith("pinky100_sample @ 127.0.0.1")
+    before = len(env["server"].requests)
     assert len(_run(qtbot, w).frame) == 456
+    assert len(env["server"].requests) > before  # the query went to the server

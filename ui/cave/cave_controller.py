@@ -115,7 +115,8 @@ class CaveController(QObject):
             if s is src:
                 combo.setItemData(i, (new, ds))
         self.window.source = new
-        self.window.select_datastack(self.window.datastack)
+        self.window.select_datastack(self.window.datastack, source=new)
+        src.close()  # its sessions used the old token
         where = "in the system keyring" if in_keyring else "for this session only"
         self.window.statusBar().showMessage(f"New token stored {where}.", 8000)
         return True
