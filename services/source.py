@@ -86,6 +86,13 @@ class DataSource(ABC):
         models.cell.RootIdStatus; None when this source cannot know (a local folder)."""
         return None
 
+    def stale_root_ids(self, datastack: str, root_ids, version: int | None = None,
+                       timestamp=None) -> dict[int, int | None] | None:
+        """Of ``root_ids``, those that are not roots at ``version``'s time (or
+        ``timestamp``), with their successor there where known; None when this source
+        cannot know (a local folder: its tables are all it has)."""
+        return None
+
     def state_server_name(self) -> str:
         return "the state server"
 

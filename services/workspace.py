@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from models.datastack import DatastackInfo, TableInfo
-from models.errors import CavernError, DataSourceError, IncompleteResultError, NotFoundError
-from models.filters import Filter
+from models.errors import (CavernError, DataSourceError, IncompleteResultError,
+                           InvalidInputError, NotFoundError)
+from models.filters import Filter, Op
 from models.query_spec import QueryResult, QuerySpec
 from services.source import CancelToken, DataSource
 
@@ -241,6 +242,40 @@ class Workspace:
               **changes) -> QueryResult:
         """Run :meth:`spec` on the source: the one spec-to-result path of the services."""
         return self.source.query(self.spec(table, filters, columns, limit, **changes), cancel)
+
+    def run(self, spec: QuerySpec, cancel: CancelToken | None = None) -> QueryResult:
+        """A query the user built (query builder, CLI ``query``): the source's answer, and
+        a note naming root ids of its filters that are not roots at this context's time
+        (their rows are missing from the answer, not absent from the data)."""
+        result = self.source.query(spec, cancel)
+        ids = [int(v) for f in spec.filters if f.column.endswith("root_id")
+               and f.op in (Op.EQ, Op.IN) for v in (f.value if f.op is Op.IN else (f.value,))]
+        if ids:
+            stale = self.source.stale_root_ids(self.datastack, ids, self.version, self.timestamp)
+            if stale:
+                when = "now" if self.live else f"at v{self.version}"
+                shown = ", ".join(f"{o} (now {n})" if n else str(o)
+                                  for o, n in list(stale.items())[:5])
+                result.notes.append(f"{len(stale):,} root id(s) of the filters are not root "
+                                    f"ids {when}, so their rows are missing: {shown}.")
+        return result
+
+    def check_root_ids(self, root_ids, what: str = "pasted root ids") -> None:
+        """Refuse ids that are not roots at this context's time (a CAVE source can tell):
+        their rows would silently be missing. The message names each with its successor."""
+        stale = self.source.stale_root_ids(self.datastack, list(root_ids), self.version,
+                                           self.timestamp)
+        if not stale:
+            return
+        when = "now" if self.live else f"at v{self.version}"
+        shown = [f"{old} (now {new})" if new else f"{old} (no successor known)"
+                 for old, new in list(stale.items())[:5]]
+        more = f" and {len(stale) - 5:,} more" if len(stale) > 5 else ""
+        raise InvalidInputError(
+            f"{len(stale):,} of the {what} are not root ids {when}: " + ", ".join(shown)
+            + more + ".", field="root_ids",
+            hint="Root ids change with proofreading: use the ids of this version (replace "
+                 "them with the successors shown) or pick the version they come from.")
 
     def complete_frame(self, table: str | TableRole, filters=(), columns=(),
                        cancel: CancelToken | None = None):

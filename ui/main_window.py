@@ -318,7 +318,8 @@ class MainWindow(QMainWindow):
         spec = self._with_context(spec)
         self._query_started = time.perf_counter()
         self.results.set_message(f"Running query on {spec.table}…")
-        self.query_runner.run(self.source.query, spec, on_result=self._query_done)
+        ws = self.workspace or Workspace(self.source, self.datastack, self.version)
+        self.query_runner.run(ws.run, spec, on_result=self._query_done)
 
     def _query_done(self, result) -> None:
         self.results.set_result(result)

@@ -54,3 +54,28 @@ def root_id_status(client, root_id, server: str = "the CAVE server",
 
 def _latest(cg, rid: int, at: dict) -> bool:
     return bool(np.asarray(cg.is_latest_roots([rid], **at)).reshape(-1)[0])
+
+
+MAX_SUGGESTIONS = 100  # successors looked up one by one: bounded for a long pasted list
+
+
+def stale_root_ids(client, root_ids, server: str = "the CAVE server",
+                   timestamp: datetime | None = None) -> dict[int, int | None]:
+    """The ids among ``root_ids`` that are not roots at ``timestamp`` (now when None), each
+    with its successor at that time where the chunkedgraph suggests a current one (None
+    otherwise, and for ids past the first MAX_SUGGESTIONS)."""
+    ids = [parse_id(r, "root_ids", "root id") for r in root_ids]
+    at = {} if timestamp is None else {"timestamp": timestamp}
+    try:
+        cg = client.chunkedgraph
+        latest = np.asarray(cg.is_latest_roots(ids, **at), dtype=bool).reshape(-1)
+        stale = [i for i, ok in zip(ids, latest) if not ok]
+        out: dict[int, int | None] = {}
+        for n, rid in enumerate(stale):
+            new = int(cg.suggest_latest_roots(rid, **at)) if n < MAX_SUGGESTIONS else None
+            out[rid] = new if new is not None and new != rid and _latest(cg, new, at) else None
+    except CavernError:
+        raise
+    except Exception as exc:
+        raise map_exception(exc, "checking whether the root ids are current", server) from None
+    return out

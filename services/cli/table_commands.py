@@ -50,9 +50,11 @@ def cmd_query(args, ws) -> int:
         raise CliError("--limit must be a positive number")
     spec = QuerySpec(args.table, ws.datastack, ws.version, filters=filters, columns=cols,
                      limit=args.limit, is_view=info.kind == "view")
-    result = ws.source.query(spec)
+    result = ws.run(spec)
     export_frame(result.frame, args.csv)
     print(f"{result.summary()} -> {args.csv}", file=sys.stderr)
+    for note in dict.fromkeys(result.notes):
+        print(f"note: {note}", file=sys.stderr)
     if args.code:
         print(result.spec.to_caveclient_code(voxel_resolution=info.voxel_resolution))
     return 0

@@ -156,14 +156,16 @@ class PartnersResult:
     notes: list[str] = field(default_factory=list)
 
 
-def fetch_partners(ws: Workspace, root_id, type_table: str | None = None, *, type_col: str | None = None,
-                   known_only: bool = False, proofread_only: bool = False,
+def fetch_partners(ws: Workspace, root_id, type_table: str | None = None, *,
+                   type_col: str | None = None, known_only: bool = False, proofread_only: bool = False,
                    cancel: CancelToken | None = None) -> PartnersResult:
     """Inputs and outputs of one cell, annotated with type, depth and proofreading."""
     from services.cells.cell_inspection import fetch_cell_synapses
     root = parse_id(root_id, "root_id", "root id")
     synapses = fetch_cell_synapses(ws, [root], cancel=cancel, need_position=False)
     syn_name = synapses.attrs["table"]
+    if synapses.empty:
+        ws.check_root_ids([root], "root id")  # no synapses: maybe an id of another version
     cols = list(synapses.columns)
     if cancel:
         cancel.raise_if_cancelled()
@@ -238,6 +240,7 @@ def resolve_cell_set(ws: Workspace, spec: CellSetSpec,
                      cancel: CancelToken | None = None) -> CellSet:
     if spec.root_ids:
         ids = pd.unique(as_root_ids(list(spec.root_ids)))
+        ws.check_root_ids(ids)
         ann = cell_annotations(ws, ids, spec.type_table, spec.type_col, cancel)
         return CellSet(ids, ann.reindex(ids))
     if not spec.table:

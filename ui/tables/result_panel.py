@@ -209,8 +209,11 @@ class ResultPanel(QWidget):
         needle = rows.filter_text.strip()
         if needle:
             text = f"{rows.n_rows:,} of {rows.n_source:,} rows contain '{needle}' · " + text
+        notes = list(dict.fromkeys(self.result.notes))
+        if notes:  # what the source wants the user to know (missing rows, stale ids...)
+            text += " · " + " ".join(notes)
         self.set_message(text)
-        if self.result.truncated:
+        if self.result.truncated or notes:
             self.status.setStyleSheet(WARN_STYLE)
 
     # ---- selection, copy, double-click -------------------------------------------------
