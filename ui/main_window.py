@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidg
                                QToolBar, QWidget)
 
 from models.errors import CancelledError, CavernError
+from models.query_spec import reference_join_of
 from services.source import DataSource
 from services.workspace import Workspace
 from ui.cells.cell_inspector_panel import CellInspectorPanel
@@ -358,7 +359,8 @@ class MainWindow(QMainWindow):
         spec = self._with_context(spec)
         table = self.browser.current_table()
         server = getattr(self.source, "server", "")
-        code = spec.to_caveclient_code(server, table.voxel_resolution if table else (4, 4, 40))
+        code = spec.to_caveclient_code(server, table.voxel_resolution if table else (4, 4, 40),
+                                       reference=reference_join_of(table) if table else None)
         if self.source.kind == "local":
             code = ("# Local sample datastack: on a CAVE server the same query reads:\n" + code)
         QApplication.clipboard().setText(code)

@@ -20,6 +20,7 @@ from models.errors import CancelledError, DataSourceError, InvalidInputError
 from models.filters import Filter, Op
 from models.query_spec import QueryResult, QuerySpec
 from services.cave.cave_paging import IN_BATCH, Answer, Pager, split_batches
+from models.query_spec import reference_join_of
 from services.cave.exact_filters import apply_post_filters
 
 _LIMITED = re.compile(r"Limited query to\s+(\d[\d,]*)\s*rows", re.IGNORECASE)
@@ -51,6 +52,11 @@ class CaveQuery:
         self.plan = spec.filter_plan()
         self.key = page_key(info)
         self.requests = 0
+        # A reference table is one join query with each filter keyed by the table that
+        # has its column (a target column keyed by the reference table is a 500 on the
+        # real engine). Live queries go through caveclient's live_query as they are.
+        self.join = (reference_join_of(info) if spec.merge_reference
+                     and spec.timestamp is None else None)
 
     # ---- one request ----------------------------------------------------------------
     def request(self, spec: QuerySpec, count: bool = False):
@@ -82,6 +88,18 @@ class CaveQuery:
         elif info.kind == "view":
             frame = src._call(what, mat.query_view, spec.table,
                               materialization_version=spec.version, **kw)
+        elif self.join is not None and count:
+            # join queries have no counts (the engine passes get_count=False): the
+            # reference table's own rows under its own filters bound the joined answer
+            # from above, which is all paging needs (see cave_paging)
+            frame = src._call(what, mat.query_table, spec.table,
+                              materialization_version=spec.version, merge_reference=False,
+                              **self.join.own_kwargs(kw))
+        elif self.join is not None:
+            frame = src._call(what, mat.join_query, self.join.tables_arg(),
+                              suffixes=self.join.suffixes(),
+                              materialization_version=spec.version,
+                              **self.join.join_kwargs(kw))
         else:
             frame = src._call(what, mat.query_table, spec.table,
                               materialization_version=spec.version,
@@ -183,7 +201,7 @@ class CaveQuery:
         elif complete:
             res.total_rows = len(frame)
         elif spec.limit is not None and len(frame) >= spec.limit and not self.plan.post \
-                and spec.timestamp is None:
+                and spec.timestamp is None and self.join is None:  # a join has no count
             try:  # "50 of 1,961 rows": one cheap count
                 res.total_rows = self.request(spec.with_(limit=None), count=True)
             except CancelledError:

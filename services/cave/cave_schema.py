@@ -6,7 +6,12 @@ table also has ``id``, ``created``, ``valid`` and ``superceded_id``.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from models.datastack import ColumnInfo
+
+if TYPE_CHECKING:
+    from models.query_spec import ReferenceJoin
 
 _JSON_KIND = {"integer": "int", "number": "float", "float": "float", "string": "string",
               "boolean": "bool", "SpatialPoint": "position", "BoundSpatialPoint": "position"}
@@ -80,4 +85,43 @@ def columns_from_frame(frame) -> tuple[ColumnInfo, ...]:
         else:
             kind = "string"
         out.append(ColumnInfo(str(name), kind, str(dt), "vx" if kind == "position" else ""))
+    return tuple(out)
+
+
+# ---- reference tables ------------------------------------------------------------------
+TARGET_SUFFIX = "_ref"  # the target's side of a name both tables have (query_table's)
+
+
+def joined_columns(own, target, ref: str, target_name: str):
+    """(columns, ownership) of a reference table joined to its target, from the two
+    tables' own columns: ownership is ((answer column, table, column in it), ...)."""
+    from dataclasses import replace as _replace
+    own_names = {c.name for c in own}
+    cols, owners = [], []
+    for c in own:
+        cols.append(c)
+        owners.append((c.name, ref, c.name))
+    for c in target:
+        name = c.name + TARGET_SUFFIX if c.name in own_names else c.name
+        cols.append(_replace(c, name=name))
+        owners.append((name, target_name, c.name))
+    return tuple(cols), tuple(owners)
+
+
+def joined_owners(names, target_names, ref: str, target_name: str):
+    """Ownership of the columns of a joined answer (a probe of the reference table),
+    given the target table's own column names."""
+    names = list(names)
+    have, target_names = set(names), set(target_names)
+    out = []
+    for name in names:
+        base = name[: -len(TARGET_SUFFIX)] if name.endswith(TARGET_SUFFIX) else None
+        if base is not None and base in have and (base in target_names or not target_names):
+            out.append((name, target_name, base))
+        elif name + TARGET_SUFFIX in have:
+            out.append((name, ref, name))
+        elif name in target_names:
+            out.append((name, target_name, name))
+        else:
+            out.append((name, ref, name))
     return tuple(out)

@@ -21,12 +21,14 @@ from models.datastack import DatastackInfo, TableInfo, VersionInfo
 from models.errors import (CancelledError, CavernError, DataSourceError, InvalidInputError,
                            NotFoundError)
 from models.filters import validate_filter
-from models.query_spec import QueryResult, QuerySpec
+from models.query_spec import QueryResult, QuerySpec, ReferenceJoin
 from services.http_errors import map_exception
 from services.cave.cave_session import (NO_TOKEN_FILE, WarningLog, is_expired, prepare_session,
                                    quiet_caveclient, when)
 from services.cave.cave_query import CaveQuery
-from services.cave.cave_schema import columns_from_frame, columns_from_schema, columns_from_view_schema
+from models.query_spec import reference_join_of
+from services.cave.cave_schema import (columns_from_frame, columns_from_schema,
+                                       columns_from_view_schema, joined_columns, joined_owners)
 from services.source import CancelToken, DataSource
 from services.cave.token_store import normalise_server
 
@@ -201,7 +203,20 @@ class CaveSource(DataSource):
         if not isinstance(metas, list):
             raise DataSourceError(f"The table list of '{datastack}' could not be read.")
         schemas = self._schemas({m.get("schema_type") or m.get("schema") for m in metas})
-        return [self._info_from_meta(m, datastack, v, "table", schemas) for m in metas]
+        infos = [self._info_from_meta(m, datastack, v, "table", schemas) for m in metas]
+        # A reference table is queried joined to its target: it lists the target's columns
+        # too (pt_root_id, pt_position, ...), as the joined answer has them.
+        by_name = {i.name: i for i in infos}
+        for n, info in enumerate(infos):
+            target = by_name.get(info.reference_table)
+            if target is None or (datastack, v, info.name) in self._probed:
+                continue
+            if info.columns and target.columns:
+                cols, owners = joined_columns(info.columns, target.columns, info.name,
+                                              target.name)
+                infos[n] = replace(info, columns=cols,
+                                   extra=dict(info.extra, reference_columns=owners))
+        return infos
 
     def _schemas(self, types) -> dict:
         """Schema definitions, best effort: columns are refined by a probe when needed."""
@@ -273,8 +288,30 @@ class CaveSource(DataSource):
                 # The schema's columns still let the user build a query; say why they may differ.
                 return replace(info, notice_text=(info.notice_text + " ").lstrip() +
                                f"Columns come from the schema: a test query failed ({exc.message})")
-            self._probed[key] = replace(info, columns=columns_from_frame(frame))
+            cols = columns_from_frame(frame)
+            extra = info.extra
+            if info.reference_table and info.kind == "table":
+                owners = joined_owners([c.name for c in cols], self._target_columns(
+                    datastack, v, info.reference_table), table, info.reference_table)
+                extra = dict(extra, reference_columns=owners)
+            self._probed[key] = replace(info, columns=cols, extra=extra)
         return self._probed[key]
+
+    def _target_columns(self, datastack: str, v: int, target: str) -> list[str]:
+        """The column names of a reference table's target (its probe, else its schema)."""
+        try:
+            return [c.name for c in self.table_info(datastack, target, v).columns]
+        except CavernError:
+            info = next((t for t in self.tables(datastack, v) if t.name == target), None)
+            return [c.name for c in info.columns] if info else []
+
+    def reference_join(self, datastack: str, table: str,
+                       version: int | None = None) -> ReferenceJoin | None:
+        """How a reference table is joined to its target (None: not a reference table):
+        which answer column belongs to which table. Also for generated code
+        (``QuerySpec.to_caveclient_code(..., reference=...)``)."""
+        info = self.table_info(datastack, table, version)
+        return reference_join_of(info)
 
     def row_count(self, datastack: str, table: str, version: int | None = None) -> int:
         v = self._check_version(datastack, version)
@@ -317,7 +354,9 @@ class CaveSource(DataSource):
             raise NotFoundError(f"Table '{spec.table}' is not in '{spec.datastack}'.",
                                 hint="Pick a table from the list.")
         spec = spec.with_(is_view=info.kind == "view")
-        if not info.columns:  # columns pick the key that pages are ranges of
+        # columns pick the key that pages are ranges of; a reference table's probe also
+        # says which columns are the target's (their filters are keyed by the target)
+        if not info.columns or (info.reference_table and info.kind == "table"):
             try:
                 info = self.table_info(spec.datastack, spec.table, meta_version)
             except CavernError:
@@ -347,10 +386,21 @@ class CaveSource(DataSource):
         """Current at the time of ``version`` (its materialization timestamp) or at
         ``timestamp`` (live); now when neither is given."""
         from services.cave.cave_roots import root_id_status
+        return root_id_status(self.client(datastack), root_id, self.server,
+                              self._time_of(datastack, version, timestamp))
+
+    def stale_root_ids(self, datastack: str, root_ids, version: int | None = None,
+                       timestamp=None):
+        from services.cave.cave_roots import stale_root_ids
+        return stale_root_ids(self.client(datastack), root_ids, self.server,
+                              self._time_of(datastack, version, timestamp))
+
+    def _time_of(self, datastack: str, version: int | None, timestamp):
+        """``timestamp``, or the materialization time of ``version``."""
         if timestamp is None and version is not None:
             timestamp = next((v.timestamp for v in self.versions(datastack)
                               if v.version == version), None)
-        return root_id_status(self.client(datastack), root_id, self.server, timestamp)
+        return timestamp
 
     def state_server_name(self) -> str:
         return self.server

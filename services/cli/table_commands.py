@@ -38,7 +38,7 @@ def cmd_tables(args, ws) -> int:
 
 def cmd_query(args, ws) -> int:
     from models.filters import parse_filter_expr
-    from models.query_spec import QuerySpec
+    from models.query_spec import QuerySpec, reference_join_of
     from services.results.export import export_frame
     info = ws.source.table_info(ws.datastack, args.table, ws.version)
     filters = tuple(parse_filter_expr(e, info.kinds) for e in args.filter)
@@ -56,7 +56,8 @@ def cmd_query(args, ws) -> int:
     for note in dict.fromkeys(result.notes):
         print(f"note: {note}", file=sys.stderr)
     if args.code:
-        print(result.spec.to_caveclient_code(voxel_resolution=info.voxel_resolution))
+        print(result.spec.to_caveclient_code(voxel_resolution=info.voxel_resolution,
+                                             reference=reference_join_of(info)))
     return 0
 
 

@@ -8,10 +8,16 @@
 Position columns (``*_position``, lists of 3 ints) are stored as fixed-size lists, and the
 per-table metadata goes to the Parquet "cavern" key, as in the bundled samples. A table
 given as ``(df, meta, "csv")`` is written as CSV (positions as "[x, y, z]" text).
+
+``cave_shaped_copy(sample, tmp_path / "x")`` copies a local datastack (a bundled sample)
+with each reference table cut to its own columns, as a CAVE server has it: a local file
+of a ``cell_type_reference`` table carries its target's columns, merged in and listed in
+the "target_columns" metadata, because Cavern's local source does not join.
 """
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -60,4 +66,22 @@ def write_datastack(folder: Path, name: str, versions: dict, timestamps: dict | 
             md = dict(table.schema.metadata or {})
             md[b"cavern"] = json.dumps(meta).encode()
             pq.write_table(table.replace_schema_metadata(md), vdir / f"{tname}.parquet")
+    return folder
+
+
+def cave_shaped_copy(source: Path, folder: Path) -> Path:
+    """Copy datastack ``source`` to ``folder``, dropping each Parquet table's
+    "target_columns" (the reference target's columns merged in for local reading)."""
+    source, folder = Path(source), Path(folder)
+    shutil.copytree(source, folder, dirs_exist_ok=True)
+    for path in sorted(folder.glob("*/*.parquet")):
+        table = pq.read_table(path)
+        md = dict(table.schema.metadata or {})
+        meta = json.loads(md.get(b"cavern", b"{}"))
+        merged = [c for c in meta.pop("target_columns", []) if c in table.column_names]
+        if not (merged and meta.get("reference_table")):
+            continue
+        md[b"cavern"] = json.dumps(meta).encode()
+        table = table.drop_columns(merged).replace_schema_metadata(md)
+        pq.write_table(table, path, compression="zstd")
     return folder

@@ -42,13 +42,21 @@ class ServedTable:
     voxel_resolution: list
     _frame: pd.DataFrame | None = None
     position_columns: list = field(default_factory=list)
+    # Columns of the file that belong to the reference target (meta "target_columns"),
+    # dropped when the target is served in the same version: a CAVE reference table has
+    # only its own columns, and the engine joins the target's in.
+    merged_target_columns: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def frame(self) -> pd.DataFrame:
         """Rows with positions split into _x/_y/_z; read on first use and kept."""
         with self._lock:  # requests run on several threads; read the file once
             if self._frame is None:
-                frame, self.position_columns = _split_positions(_read_table(self.path))
+                raw = _read_table(self.path)
+                if self.merged_target_columns:
+                    raw = raw.drop(columns=[c for c in self.merged_target_columns
+                                            if c in raw.columns])
+                frame, self.position_columns = _split_positions(raw)
                 if self.kind == "table":
                     frame = _annotation_columns(frame, self.position_columns)
                 self._frame = frame
@@ -150,6 +158,10 @@ def _scan(folder: Path, default_res: list) -> dict:
             meta = json.loads(raw) if raw else {}
         res = [float(v) for v in meta.get("voxel_resolution") or default_res]
         tables[path.stem] = ServedTable(path.stem, path, meta.get("kind", "table"), meta, res)
+    for t in tables.values():
+        ref = t.meta.get("reference_table")
+        if ref and ref in tables and t.meta.get("target_columns"):
+            t.merged_target_columns = [str(c) for c in t.meta["target_columns"]]
     return tables
 
 
@@ -171,16 +183,20 @@ def _split_positions(df: pd.DataFrame) -> tuple[pd.DataFrame, list]:
     out, positions = {}, []
     for col in df.columns:
         values = df[col]
-        if col.endswith("_position") and values.dtype == object and len(values) and \
-                np.ndim(values.iloc[0]) == 1:
-            arr = np.stack(values.to_numpy())
+        first = next((v for v in values if v is not None), None) \
+            if values.dtype == object else None
+        if col.endswith("_position") and first is not None and np.ndim(first) == 1:
+            # a NULL position (None) is a row of NaN, as the engine's split columns have it
+            arr = np.stack([np.full(3, np.nan) if v is None else np.asarray(v)
+                            for v in values.to_numpy()])
             positions.append(col)
             for i, axis in enumerate("xyz"):
                 out[f"{col}_{axis}"] = arr[:, i]
         elif col.endswith("_position") and values.dtype == object:
-            positions.append(col)  # empty table: keep typed split columns
+            positions.append(col)  # empty table (or no position known): typed columns
             for axis in "xyz":
-                out[f"{col}_{axis}"] = np.zeros(0, dtype=np.int64)
+                out[f"{col}_{axis}"] = (np.zeros(0, dtype=np.int64) if not len(values)
+                                        else np.full(len(values), np.nan))
         else:
             out[col] = values.to_numpy()
     return pd.DataFrame(out), positions

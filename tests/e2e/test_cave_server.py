@@ -23,6 +23,18 @@ from tests.e2e.conftest import GOOD_TOKEN
 PINKY = SAMPLES / "pinky100_sample" / "v185"
 
 
+@pytest.fixture(autouse=True)
+def plain_caveclient(monkeypatch):
+    """caveclient as a notebook has it: CaveSource (other test modules) quiets its
+    row-limit log and its web browser process-wide, and these tests check both."""
+    import webbrowser
+
+    import caveclient.base
+    monkeypatch.setattr(caveclient.base, "webbrowser", webbrowser)
+    log = logging.getLogger(caveclient.base.__name__)
+    monkeypatch.setattr(log, "filters", [])
+
+
 @pytest.fixture(scope="module")
 def synapses():
     return pd.read_parquet(PINKY / "synapses.parquet")
@@ -69,12 +81,38 @@ def test_minnie_versions_and_reference_table(cave_server):
     client = client_for(cave_server, "minnie65_sample")
     assert client.materialize.get_versions() == [0, 343, 795, 1718]
     assert "synapses_pni_2" in client.materialize.get_tables(version=795)
-    # the reference table it names is not served, so the query must not try to join it
+    # the reference table's target is served in v0: metadata names it, the served table
+    # has only its own columns, and query_table joins the target's in
     md = client.materialize.get_table_metadata("allen_v1_column_types_slanted_ref", version=0)
-    assert md["reference_table"] == ""
+    assert md["reference_table"] == "nucleus_detection_v0"
+    own = client.materialize.query_table("allen_v1_column_types_slanted_ref",
+                                         materialization_version=0, metadata=False, limit=5,
+                                         merge_reference=False)
+    assert len(own) == 5 and "pt_root_id" not in own.columns
+    assert {"target_id", "cell_type", "classification_system"} <= set(own.columns)
     df = client.materialize.query_table("allen_v1_column_types_slanted_ref",
-                                        materialization_version=0, limit=5)
+                                        materialization_version=0, metadata=False, limit=5)
     assert len(df) == 5 and df["pt_root_id"].dtype == "int64"
+    assert {"id", "target_id", "id_ref", "pt_position", "pt_supervoxel_id"} <= set(df.columns)
+    assert (df["target_id"] == df["id_ref"]).all()
+    # a target column keyed by the reference table: the engine's KeyError (fact 3) ...
+    basket = 864691135101289504
+    with pytest.raises(requests.HTTPError, match="500"):
+        client.materialize.query_table("allen_v1_column_types_slanted_ref",
+                                       materialization_version=0, metadata=False,
+                                       filter_equal_dict={"pt_root_id": basket})
+    # ... and keyed by the target: the request client.materialize.tables.<ref>(
+    # pt_root_id=...).query() sends (reference_tables_interface_ok.json)
+    one = client.materialize.join_query(
+        [["allen_v1_column_types_slanted_ref", "target_id"], ["nucleus_detection_v0", "id"]],
+        filter_equal_dict={"nucleus_detection_v0": {"pt_root_id": basket}},
+        materialization_version=0, metadata=False)
+    assert len(one) == 1 and one["target_id"].iloc[0] == 294749
+    assert one["cell_type"].iloc[0] == "BC"
+    # a nucleus with no known position has NaN coordinates, not an error
+    nuc = client.materialize.query_table("nucleus_detection_v0", materialization_version=0, metadata=False,
+                                         limit=3, split_positions=True)
+    assert nuc["pt_position_x"].dtype.kind == "f"
 
 
 # -- query_table with every filter kind --------------------------------------------------

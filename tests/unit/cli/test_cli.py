@@ -66,3 +66,15 @@ def test_datastack_dir_opens_a_folder(tmp_path, capsys):
     pd.DataFrame({"pt_root_id": [1, 2], "cell_type": ["a", "b"]}).to_parquet(tmp_path / "t.parquet")
     assert cli_main(["--datastack-dir", str(tmp_path), "tables"]) == 0
     assert capsys.readouterr().out.startswith("t\t2\t")
+
+
+def test_query_code_of_a_reference_table_keys_target_filters_by_the_target(tmp_path, capsys):
+    """A filter on pt_root_id of a cell-type reference table must be keyed by its nucleus
+    table (the real engine answers query_table's form with a 500): the code says so."""
+    rc = cli_main(["query", "allen_v1_column_types_slanted_ref", "--datastack", "minnie65_sample",
+                   "--version", "0", "--filter", "pt_root_id=864691135101289504",
+                   "--csv", str(tmp_path / "r.csv"), "--code"])
+    assert rc == 0
+    code = capsys.readouterr().out
+    assert "client.materialize.join_query(" in code
+    assert "filter_equal_dict={'nucleus_detection_v0': {'pt_root_id': 864691135101289504}}" in code
