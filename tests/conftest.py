@@ -18,6 +18,21 @@ def drain_workers(timeout_ms: int = 10000) -> None:
     QThreadPool.globalInstance().waitForDone(timeout_ms)
     if QCoreApplication.instance() is not None:
         QCoreApplication.sendPostedEvents()
+    from ui.common.workers import release_ended_workers
+    release_ended_workers()
+
+
+def delete_closed_widgets() -> None:
+    """pytest-qt closes each test's widgets with deleteLater; after the last test no event
+    loop runs to deliver those, and windows kept to the interpreter's finalization keep
+    their sources (DuckDB connections) alive past their modules' teardown."""
+    if "PySide6.QtCore" not in sys.modules:
+        return
+    import gc
+    from PySide6.QtCore import QCoreApplication, QEvent
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 @pytest.fixture
@@ -38,3 +53,4 @@ def sample_source():
 
 def pytest_sessionfinish(session, exitstatus):
     drain_workers()
+    delete_closed_widgets()

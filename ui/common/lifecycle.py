@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QCoreApplication, QThreadPool
 
 from ui.common import runner_registry
+from ui.common.workers import release_ended_workers
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def shutdown(sources=(), timeout_ms: int = DEFAULT_TIMEOUT_MS) -> ShutdownReport
     report.waited_ms = (time.perf_counter() - t0) * 1000
     # Deliver the workers' queued last signals, so each runner releases its workers now.
     QCoreApplication.sendPostedEvents()
+    release_ended_workers()
     if not report.pool_done:
         log.warning("%d worker(s) still running %d ms after quit; their sources stay open",
                     pool.activeThreadCount(), timeout_ms)

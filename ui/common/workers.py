@@ -5,20 +5,22 @@ its result is dropped when it arrives, and its CancelToken is set so work that c
 stop (a DuckDB query) stops. Errors arrive as CavernError instances; anything else
 is wrapped in one, so no traceback reaches the user.
 
-A finished worker is released completely: its signals are disconnected and its function,
-arguments and callbacks dropped, so a result (or a bound method such as
-``ResultRows.prewarm`` that holds one) is not kept for the rest of the session. Every
+A finished worker is released completely: its function, arguments and callbacks are
+dropped when its last signal arrives, and the worker itself (a superqt FunctionWorker run
+on the global QThreadPool) is freed on the GUI thread, so a result (or a bound method such
+as ``ResultRows.prewarm`` that holds one) is not kept for the rest of the session. Every
 runner registers itself (weakly) in :mod:`ui.common.runner_registry` so that quitting
 can cancel all of them.
 """
 from __future__ import annotations
 
 import logging
+import sys
 import weakref
 from typing import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 from superqt.utils import create_worker
 
 from models.errors import CancelledError, CavernError
@@ -64,15 +66,47 @@ class _Job:
         runner = self.live_runner()
         if runner is not None:
             runner._workers.discard(self)
+            if runner._token is self.token and not runner._busy:
+                runner._token = None  # it may hold the work's cancel hook (a DuckDB cursor)
         if worker is not None:
-            type(worker)._worker_set.discard(worker)  # superqt's own set of started workers
             # Drop the function and its arguments (e.g. a bound ResultRows.prewarm, which
-            # holds the whole result) now, whoever still holds the worker. The worker
-            # itself is freed when the thread pool lets go of it; its signals are not
-            # disconnected here: disconnecting a slot from inside its own emission, or
-            # deleting the signals object while the pool thread may still be leaving
-            # run(), is what crashes.
+            # holds the whole result) now, whoever still holds the worker.
             worker._func, worker._args, worker._kwargs = None, (), {}
+            _bury(worker)
+
+
+# Ended workers whose pool thread may still hold them (it is leaving worker.run). They are
+# let go here, on the GUI thread, once nothing else refers to them: a worker freed by the
+# pool thread would delete its signals QObject, which lives in the GUI thread, from there.
+_graveyard: list = []
+
+
+def _others(obj) -> int:
+    return sys.getrefcount(obj)
+
+
+_ALONE = _others(object())  # the count of an object that only this call refers to
+
+
+def _bury(worker=None) -> None:
+    """Keep ``worker`` and let go of every buried worker nobody else refers to now."""
+    if worker is not None:
+        _graveyard.append(worker)
+        del worker
+    keep = []
+    while _graveyard:
+        w = _graveyard.pop()
+        if _others(w) > _ALONE + 1:  # +1: the local name w
+            keep.append(w)
+        del w
+    _graveyard.extend(keep)
+
+
+def release_ended_workers() -> int:
+    """Free the buried workers (call once the thread pool is done); returns how many
+    are still held elsewhere."""
+    _bury()
+    return len(_graveyard)
 
 
 def _connect(worker, job: _Job) -> None:
@@ -135,7 +169,11 @@ class RequestRunner(QObject):
         self._workers.add(job)
         _connect(worker, job)
         self._set_busy(True)
-        worker.start()
+        # The pool gets worker.run, a Python callable, not the QRunnable: given a QRunnable,
+        # PySide hands its ownership to C++ and never lets go of the Python wrapper (with
+        # its signals object and everything connected) after the pool has deleted it.
+        QThreadPool.globalInstance().start(worker.run)
+        _bury()
         return token
 
     def _done_ok(self, job: _Job, value) -> None:
