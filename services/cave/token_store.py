@@ -13,13 +13,17 @@ from urllib.parse import urlparse
 import keyring
 import keyring.errors
 
-from models.errors import InvalidInputError
+from models.errors import CavernError, InvalidInputError
 
 SERVICE_PREFIX = "cavern:"
 USERNAME = "cave-token"  # one token per server: the service name carries the server
 
 # Backend kinds reported by TokenStore.backend_kind()
 SECURE, PLAINTEXT, FAIL = "secure", "plaintext", "fail"
+
+
+class TokenStoreError(CavernError):
+    """The keyring failed in a way the user must know about (e.g. a token not removed)."""
 
 
 def normalise_server(server: str) -> str:
@@ -91,8 +95,10 @@ class TokenStore:
     def __init__(self, backend=None):
         self._backend = backend
         self._session: dict[str, str] = {}  # server -> token, this process only
+        self._remembered: dict[str, str] = {}  # tokens the keyring accepted in this process
         self._lock = threading.Lock()
         self._last_error = ""
+        self._read_error = ""
 
     # ---- backend ----------------------------------------------------------------
     def backend(self):
@@ -122,32 +128,48 @@ class TokenStore:
         if self._last_error:
             return (f"The system keyring refused the token ({self._last_error}); it is kept "
                     "in memory for this session only.")
+        if self._read_error:
+            return (f"The system keyring could not be read ({self._read_error}); Cavern uses "
+                    "the token stored in this session, if any.")
         return ""
 
     # ---- tokens -----------------------------------------------------------------
+    # Keyring backends raise far more than KeyringError: RuntimeError, OSError, D-Bus
+    # errors (jeepney, secretstorage, dbus), UnicodeDecodeError from a damaged entry...
+    # Every backend call therefore catches Exception and reports only the class name,
+    # which can never hold the token.
     def get_token(self, server: str) -> str | None:
         key = normalise_server(server)
         with self._lock:
             if key in self._session:
                 return self._session[key]
+            remembered = self._remembered.get(key)
         if self.backend_kind() != SECURE:
             return None
         try:
-            return self.backend().get_password(service_name(key), USERNAME) or None
-        except keyring.errors.KeyringError:
-            return None  # a locked keyring behaves as "no token yet"
+            token = self.backend().get_password(service_name(key), USERNAME)
+        except Exception as exc:  # noqa: BLE001 - see above
+            self._read_error = type(exc).__name__
+            # A token stored in this session is still the user's: no new sign-in for a
+            # keyring that fails to read back what it just accepted.
+            return remembered
+        self._read_error = ""
+        return token if isinstance(token, str) and token else None
 
     def set_token(self, server: str, token: str) -> bool:
         """Store the token; True if it went to the keyring, False if kept for this session."""
         key, token = normalise_server(server), check_token(token)
         with self._lock:
             self._session.pop(key, None)
+            self._remembered.pop(key, None)
         if self.backend_kind() == SECURE:
             try:
                 self.backend().set_password(service_name(key), USERNAME, token)
                 self._last_error = ""
+                with self._lock:
+                    self._remembered[key] = token
                 return True
-            except keyring.errors.KeyringError as exc:
+            except Exception as exc:  # noqa: BLE001 - see above
                 # Say which kind of failure, never echo anything that could hold the token.
                 self._last_error = type(exc).__name__
         with self._lock:
@@ -155,17 +177,35 @@ class TokenStore:
         return False
 
     def forget_token(self, server: str) -> None:
+        """Remove the server's token; TokenStoreError when the keyring still holds it."""
         key = normalise_server(server)
         with self._lock:
             self._session.pop(key, None)
+            self._remembered.pop(key, None)
         if self.backend_kind() != SECURE:
             return
+        problem = ""
         try:
             self.backend().delete_password(service_name(key), USERNAME)
-        except keyring.errors.PasswordDeleteError:
-            pass  # nothing stored: already forgotten
-        except keyring.errors.KeyringError:
-            pass
+            return
+        except keyring.errors.PasswordDeleteError as exc:
+            problem = type(exc).__name__  # usually "nothing stored": checked below
+        except Exception as exc:  # noqa: BLE001 - see above
+            problem = type(exc).__name__
+        try:
+            still = self.backend().get_password(service_name(key), USERNAME)
+        except Exception as exc:  # noqa: BLE001 - cannot tell: say so, never claim success
+            raise TokenStoreError(
+                f"Cavern could not remove the token for {key} from the system keyring "
+                f"({problem}) and cannot tell whether it is still stored ({type(exc).__name__}).",
+                hint=f"Check the entry '{service_name(key)}' in your keyring app "
+                     "(Keychain Access, Credential Manager, Seahorse...).") from None
+        if still:
+            raise TokenStoreError(
+                f"Cavern could not remove the token for {key} from the system keyring "
+                f"({problem}); it is still stored there.",
+                hint=f"Unlock the keyring and try again, or delete the entry "
+                     f"'{service_name(key)}' in your keyring app.")
 
     def has_token(self, server: str) -> bool:
         return bool(self.get_token(server))

@@ -15,12 +15,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from models.datastack import ColumnInfo, DatastackInfo, TableInfo, VersionInfo
+from models.datastack import DatastackInfo, TableInfo, VersionInfo
 from models.errors import (CancelledError, DataSourceError, InvalidInputError, NotFoundError)
 from models.filters import Filter, Op, validate_filter
 from models.query_spec import QueryResult, QuerySpec
 from services.source import CancelToken, DataSource
-from services.local.local_manifest import (LocalDatastack, TableFile, duck_kind, open_datastack)
+from services.local.csv_layout import csv_reader_sql, sql_path
+from services.local.local_manifest import LocalDatastack, TableFile, open_datastack
 
 
 def sample_folders() -> list[Path]:
@@ -28,6 +29,18 @@ def sample_folders() -> list[Path]:
     from importlib.resources import files
     root = Path(str(files("resources") / "samples"))
     return sorted(p for p in root.iterdir() if (p / "manifest.json").exists())
+
+
+class DatastackNameTakenError(InvalidInputError):
+    """A second folder claims the name of an open datastack; ``suggestion`` is free."""
+
+    def __init__(self, name: str, folder: Path, open_folder: Path):
+        super().__init__(
+            f"A datastack named '{name}' is already open (from {open_folder}); the folder "
+            f"{folder} uses the same name in its manifest.", field="name",
+            hint="Open it under another name, or close the other one first.")
+        self.name, self.folder, self.open_folder = name, folder, open_folder
+        self.suggestion = f"{name} ({folder.name})" if folder.name != name else f"{name} (2)"
 
 
 class LocalSource(DataSource):
@@ -41,12 +54,25 @@ class LocalSource(DataSource):
             self.add_folder(f)
 
     # ---- datastacks -----------------------------------------------------------
-    def add_folder(self, folder: Path) -> str:
-        """Open a datastack folder and return its name (File > Open datastack folder)."""
+    def add_folder(self, folder: Path, name: str | None = None) -> str:
+        """Open a datastack folder and return its name (File > Open datastack folder).
+
+        Reopening the same folder reloads it. A folder whose manifest uses the name of an
+        already open datastack from another folder raises DatastackNameTakenError (it never
+        replaces that one); pass ``name`` to open it under another name."""
         stack = open_datastack(Path(folder))
+        if name is not None:
+            name = str(name).strip()
+            if not name:
+                raise InvalidInputError("Type a name for the datastack.", field="name")
+            stack.info = replace(stack.info, name=name)
+        key = stack.info.name
         with self._lock:
-            self._stacks[stack.info.name] = stack
-        return stack.info.name
+            old = self._stacks.get(key)
+            if old is not None and old.folder != stack.folder:
+                raise DatastackNameTakenError(key, stack.folder, old.folder)
+            self._stacks[key] = stack
+        return key
 
     def datastacks(self) -> list[str]:
         return list(self._stacks)
@@ -86,23 +112,17 @@ class LocalSource(DataSource):
         files = self._stack(datastack).tables(v)
         if table not in files:
             raise NotFoundError(f"Table '{table}' is not in '{datastack}' version {v}.",
-                                hint="Tables here: " + ", ".join(files) + ".")
+                                hint="Tables here: " + (", ".join(files) or "none") + ".")
         return files[table]
 
     def _complete_info(self, tf: TableFile) -> TableInfo:
-        """CSV files carry no schema: ask DuckDB once (it samples the file)."""
-        if tf.info.columns or tf.info.notice_text.startswith("Unreadable"):
-            return tf.info
-        try:
-            cur = _prepare(self._cursor(), tf)
-            desc = cur.execute(f"DESCRIBE SELECT * FROM {_reader(tf)}").fetchall()
-            cur.close()
-        except duckdb.Error as exc:
-            tf.info = replace(tf.info, notice_text=f"Unreadable file: {_short(exc)}")
-            return tf.info
-        cols = tuple(ColumnInfo(name, duck_kind(typ), typ.lower()) for name, typ, *_ in desc)
-        tf.info = replace(tf.info, columns=cols)
+        """The table's info; columns and types come from its schema or CSV layout."""
         return tf.info
+
+    @staticmethod
+    def _usable(tf: TableFile, table: str) -> None:
+        if tf.problem:
+            raise DataSourceError(f"Table '{table}' cannot be read: {tf.problem}")
 
     def row_count(self, datastack: str, table: str, version: int | None = None,
                   filters: Iterable[Filter] = ()) -> int:
@@ -110,13 +130,14 @@ class LocalSource(DataSource):
         filters = tuple(filters)
         if tf.info.row_count is not None and not filters:
             return tf.info.row_count
+        self._usable(tf, table)
         info = self._complete_info(tf)
-        where, params = build_where(filters, info)
+        where, params = build_where(filters, info, tf)
         cur = _prepare(self._cursor(), tf)
         try:
             return int(cur.execute(f"SELECT count(*) FROM {_reader(tf)}{where}", params).fetchone()[0])
         except duckdb.Error as exc:
-            raise DataSourceError(f"Counting rows of '{table}' failed: {_short(exc)}") from None
+            raise DataSourceError(f"Counting rows of '{table}' failed: {_explain(exc, tf)}") from None
         finally:
             cur.close()
 
@@ -129,15 +150,16 @@ class LocalSource(DataSource):
         datastack = spec.datastack or next(iter(self._stacks), "")
         version = self._version(datastack, spec.version)
         tf = self._file(datastack, spec.table, version)
+        self._usable(tf, spec.table)
         info = self._complete_info(tf)
-        if info.notice_text.startswith("Unreadable"):
-            raise DataSourceError(f"Table '{spec.table}' cannot be read: {info.notice_text}")
         missing = [c for c in spec.columns if c not in info.kinds]
         if missing:
             raise InvalidInputError(f"Column '{missing[0]}' is not in table '{spec.table}'.",
                                     field=missing[0])
-        where, params = build_where(spec.filters, info)
-        cols = ", ".join(_q(c) for c in spec.columns) if spec.columns else "*"
+        where, params = build_where(spec.filters, info, tf)
+        names = list(spec.columns) if spec.columns else [c.name for c in info.columns]
+        # By position, under the exact name: DuckDB would take "ID" for "id".
+        cols = ", ".join(f"{_col(tf, c)} AS {_q(c)}" for c in names) or "*"
         limit = f" LIMIT {int(spec.limit)}" if spec.limit is not None else ""
         sql = f"SELECT {cols} FROM {_reader(tf)}{where}{limit}"
         cur = _prepare(self._cursor(), tf)
@@ -147,6 +169,8 @@ class LocalSource(DataSource):
         try:
             cancel and cancel.raise_if_cancelled()
             frame = cur.execute(sql, params).df()
+            if names and len(frame.columns) == len(names):
+                frame.columns = names  # .df() renames a second "ID" to "ID_1"
             total = None
             if spec.limit is not None and len(frame) == spec.limit:
                 total = int(cur.execute(f"SELECT count(*) FROM {_reader(tf)}{where}",
@@ -156,7 +180,7 @@ class LocalSource(DataSource):
         except duckdb.Error as exc:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError() from None
-            raise DataSourceError(f"Query on '{spec.table}' failed: {_short(exc)}") from None
+            raise DataSourceError(f"Query on '{spec.table}' failed: {_explain(exc, tf)}") from None
         finally:
             cur.close()
         if spec.desired_resolution:
@@ -200,12 +224,38 @@ def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:300]
 
 
-def _reader(tf: TableFile) -> str:
-    path = str(tf.path).replace("'", "''")
-    if tf.fmt == "parquet":
-        return f"read_parquet('{path}')"
+def _explain(exc: Exception, tf: TableFile) -> str:
+    """DuckDB's first line, or what it means for a CSV beyond the sampled lines."""
+    text = str(exc)
     if tf.fmt == "csv":
-        return f"read_csv('{path}', header=true, sample_size=20000)"
+        if "unicode" in text.lower() or "utf-8" in text.lower():
+            return (f"'{tf.path.name}' is not UTF-8 text further down the file. Save it as "
+                    "UTF-8 (in a spreadsheet: CSV UTF-8) and open the folder again.")
+        if "Expected Number of Columns" in text or "sniff" in text.lower():
+            return (f"a line of '{tf.path.name}' has a different number of fields than the "
+                    "header. Every line needs the same number of fields.")
+        if "maximum line size" in text.lower():
+            return f"'{tf.path.name}' has a line too long to read."
+        if "Could not convert" in text:
+            return (f"a value further down '{tf.path.name}' does not fit the column type "
+                    f"guessed from the first lines ({_short(exc)}).")
+    return _short(exc)
+
+
+def _col(tf: TableFile, name: str) -> str:
+    """A column by its position in the file (names are case-insensitive in DuckDB)."""
+    try:
+        return f"#{tf.column_index(name) + 1}"
+    except KeyError:
+        return _q(name)
+
+
+def _reader(tf: TableFile) -> str:
+    # The path is escaped so that '*', '?' or '[' in a name is never a glob pattern.
+    if tf.fmt == "parquet":
+        return f"read_parquet('{sql_path(tf.path)}')"
+    if tf.fmt == "csv":
+        return csv_reader_sql(tf.path, tf.csv)
     # Feather/Arrow IPC: DuckDB scans a memory-mapped Arrow table registered on the cursor.
     return FEATHER_VIEW
 
@@ -223,13 +273,14 @@ def _prepare(cur, tf: TableFile):
     return cur
 
 
-def build_where(filters: Iterable[Filter], info: TableInfo) -> tuple[str, list]:
+def build_where(filters: Iterable[Filter], info: TableInfo,
+                tf: TableFile | None = None) -> tuple[str, list]:
     """Translate filters to a parameterised WHERE clause for the table's columns."""
     clauses, params = [], []
     kinds = info.kinds
     for f in filters:
         validate_filter(f, kinds)
-        col = _q(f.column)
+        col = _col(tf, f.column) if tf is not None else _q(f.column)
         if f.op is Op.WITHIN:
             lo, hi = _box_in_column_units(f, info)
             for i in range(3):

@@ -16,8 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from models.errors import CancelledError, ExportError, InvalidInputError
+from models.errors import CancelledError, CavernError, ExportError, InvalidInputError
 from models.query_spec import QuerySpec
+from services.local.metadata_checks import Fields, read_json_file
 from services.source import CancelToken, DataSource
 
 FORMAT = "cavern-datastack/1"
@@ -40,6 +41,7 @@ def save_version_offline(source: DataSource, datastack: str, version: int | None
         version = source.default_version(datastack)
     info = source.datastack_info(datastack)
     vinfo = next((v for v in source.versions(datastack) if v.version == version), None)
+    old = _old_manifest(folder)  # before any table is written: a bad one stops here
     vdir = folder / f"v{version}"
     try:
         vdir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +71,7 @@ def save_version_offline(source: DataSource, datastack: str, version: int | None
         _write_table(result.frame, meta, vdir / f"{name}.parquet")
     if progress:
         progress(len(tables), len(tables), "")
-    _write_manifest(folder, info, version, vinfo, server)
+    _write_manifest(folder, info, version, vinfo, server, old)
     return folder
 
 
@@ -111,14 +113,29 @@ def _write_table(frame, meta: dict, path: Path) -> None:
         raise ExportError(f"Writing {path.name} failed: {exc}") from None
 
 
-def _write_manifest(folder: Path, info, version: int, vinfo, server: str) -> None:
+def _old_manifest(folder: Path) -> dict:
+    """The folder's manifest as {"versions": [...]}, checked, or {} when there is none."""
     path = folder / "manifest.json"
-    old = {}
-    if path.exists():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            old = {}
+    if not path.exists() and not path.is_symlink():
+        return {}
+    fix = "Choose an empty folder, or fix or remove its manifest.json."
+    try:
+        m = Fields(read_json_file(path, f"The manifest in {folder}", fix),
+                   f"The manifest in {folder}", fix)
+        raw = m.obj.get("versions") or []
+        if not isinstance(raw, list):
+            m.fail("versions", "a list of versions", raw)
+        for i, item in enumerate(raw):
+            Fields(item, f"The manifest in {folder} (versions[{i}])", fix).version_number("version")
+    except CavernError as exc:
+        raise ExportError(f"Cannot save into {folder}: {exc}") from None
+    return {"versions": raw}
+
+
+def _write_manifest(folder: Path, info, version: int, vinfo, server: str,
+                    old: dict | None = None) -> None:
+    path = folder / "manifest.json"
+    old = _old_manifest(folder) if old is None else old
     versions = [v for v in old.get("versions", []) if v.get("version") != version]
     versions.append({"version": version, "folder": f"v{version}",
                      "timestamp": vinfo.timestamp.isoformat() if vinfo and vinfo.timestamp

@@ -1,7 +1,7 @@
 """Writing a result to CSV or Parquet without ever leaving a broken file behind.
 
-The rows go to a temporary file in the target folder and replace the target only once
-they are all written (``os.replace`` is atomic within one file system), so a full disk,
+The rows go to a short hidden temporary file (``.cavern-XXXX.tmp``) in the target folder
+and replace the target only once they are all written and synced (``os.replace`` is atomic within one file system), so a full disk,
 a cancel or a crash leaves any older file of that name untouched.
 """
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -76,33 +77,48 @@ def frame_as_text(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.D
     return out
 
 
+TMP_PREFIX, TMP_SUFFIX = ".cavern-", ".tmp"  # short and hidden: fits NAME_MAX, not seen
+STALE_SECONDS = 600  # a temporary file older than this, unlocked, is left by a dead export
+
+
 def export_frame(frame: pd.DataFrame, path: str | os.PathLike, fmt: str | None = None, *,
                  cancel: CancelToken | None = None,
                  progress: Callable[[int, int], None] | None = None) -> Path:
     """Write ``frame`` to ``path`` atomically; returns the path written.
 
-    Raises ExportError (the old file, if any, is untouched) or CancelledError.
+    Raises ExportError (the old file, if any, is untouched) or CancelledError. A symlink
+    is written through (its target file is replaced), so the link stays a link.
     """
     target = Path(path)
     kind = export_format(target, fmt)
-    folder = target.parent if str(target.parent) else Path(".")
+    real = Path(os.path.realpath(target)) if target.is_symlink() else target
+    folder = real.parent if str(real.parent) else Path(".")
     if not folder.is_dir():
         raise ExportError(f"Cannot export to '{target}': the folder '{folder}' does not exist.")
-    if target.is_dir():
+    if real.is_dir():
         raise ExportError(f"Cannot export to '{target}': it is a folder.")
+    remove_stale_temp_files(folder)
     tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=folder)
         with os.fdopen(fd, "wb") as fh:
+            _lock(fh)  # held until closed: a concurrent export never takes it for stale
             if kind == "parquet":
                 _write_parquet(frame, fh, cancel, progress)
             else:
                 _write_text(frame, fh, "\t" if kind == "tsv" else ",", cancel, progress)
             fh.flush()
             os.fsync(fh.fileno())
-        _set_default_mode(tmp_name)  # mkstemp makes the file private (0600)
-        os.replace(tmp_name, target)
-        tmp_name = None
+            _set_mode(tmp_name, real)
+            # The last moment a Cancel counts: after this the old file is replaced, and the
+            # export is reported as done (never "cancelled" with the target already new).
+            _check(cancel)
+            if os.name != "nt":  # POSIX renames an open file; keeps the lock to the end
+                os.replace(tmp_name, real)
+                tmp_name = None
+        if tmp_name is not None:
+            os.replace(tmp_name, real)
+            tmp_name = None
         return target
     except CancelledError:
         raise
@@ -117,6 +133,44 @@ def export_frame(frame: pd.DataFrame, path: str | os.PathLike, fmt: str | None =
                 os.unlink(tmp_name)
             except OSError:
                 pass
+
+
+def _lock(fh) -> None:
+    try:
+        import fcntl
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):
+        pass  # no flock (Windows, some network disks): the age test alone decides
+
+
+def remove_stale_temp_files(folder: Path, now: float | None = None) -> int:
+    """Remove temporary files a killed export left in ``folder``; returns how many.
+
+    A file counts as stale when it is older than STALE_SECONDS and no live export holds
+    its lock. Only Cavern's own names are touched (``.cavern-*.tmp``).
+    """
+    now = time.time() if now is None else now
+    removed = 0
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(TMP_PREFIX) and n.endswith(TMP_SUFFIX)]
+    except OSError:
+        return 0
+    for name in names:
+        p = folder / name
+        try:
+            if not p.is_file() or p.is_symlink() or now - p.stat().st_mtime < STALE_SECONDS:
+                continue
+            with open(p, "rb") as fh:
+                try:
+                    import fcntl
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except ImportError:
+                    pass
+                os.unlink(p)
+            removed += 1
+        except OSError:
+            continue  # locked by a running export, or not ours to remove
+    return removed
 
 
 def _chunks(n: int):
@@ -163,10 +217,16 @@ def _write_parquet(frame, fh, cancel, progress) -> None:
     _check(cancel)
 
 
-def _set_default_mode(name: str) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(name, 0o666 & ~umask)
+def _set_mode(name: str, real: Path) -> None:
+    """mkstemp makes the file private (0600): give it the old file's mode, else the
+    default one."""
+    try:
+        mode = real.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(name, mode)
 
 
 def _os_message(exc: OSError, target: Path) -> str:

@@ -59,6 +59,42 @@ def _plain(v):
     return v
 
 
+class BadCacheFile(ValueError):
+    """A cache file whose metadata is malformed or belongs to another key."""
+
+
+def read_meta(schema_meta, server: str, spec: QuerySpec) -> dict:
+    """The validated cache metadata of a file, or BadCacheFile.
+
+    The recorded server, datastack, table and version must be the key's (a hash is not
+    proof), and each field must have its type."""
+    raw = (schema_meta or {}).get(_META_KEY)
+    if raw is None:
+        raise BadCacheFile("no cache metadata")
+    try:
+        meta = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadCacheFile(f"metadata is not JSON: {type(exc).__name__}") from None
+    if not isinstance(meta, dict):
+        raise BadCacheFile("metadata is not an object")
+    notes = meta.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise BadCacheFile("notes is not a list of text")
+    truncated = meta.get("truncated", False)
+    if not isinstance(truncated, bool):
+        raise BadCacheFile("truncated is not true/false")
+    total = meta.get("total_rows")
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
+        raise BadCacheFile("total_rows is not a row count")
+    expected = {"server": server.rstrip("/"), "datastack": spec.datastack,
+                "table": spec.table, "version": spec.version}
+    for name, want in expected.items():
+        got = meta.get(name)
+        if type(got) is not type(want) or got != want:
+            raise BadCacheFile(f"recorded {name} is not the key's")
+    return {"notes": list(notes), "truncated": truncated, "total_rows": total}
+
+
 def cacheable(spec: QuerySpec) -> bool:
     return spec.timestamp is None and spec.version is not None and bool(spec.datastack)
 
@@ -77,24 +113,26 @@ class ResultCache:
         if not cacheable(spec):
             return None
         path = self._path(spec_key(server, spec))
-        if not path.exists():
+        if not path.is_file() or path.is_symlink():
+            if path.is_symlink() or path.exists():  # e.g. a folder: never a 0-row result
+                self._remove(path)
             return None
         t0 = time.perf_counter()
         try:
             table = pq.read_table(path)
-            meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+            meta = read_meta(table.schema.metadata, server, spec)
             frame = table.replace_schema_metadata(None).to_pandas()
-        except (pa.ArrowException, OSError, ValueError):
-            self._remove(path)  # corrupt or half-written: drop it, ask the server again
+        except Exception:  # noqa: BLE001 - any unreadable file is a miss, never an error
+            self._remove(path)  # corrupt, half-written or another key's: ask the server again
             return None
         try:
             os.utime(path)  # LRU: a hit makes the file recent
         except OSError:
             pass
-        notes = list(meta.get("notes", [])) + ["from the local result cache"]
+        notes = meta["notes"] + ["from the local result cache"]
         return QueryResult(spec, frame, time.perf_counter() - t0,
-                           truncated=bool(meta.get("truncated", False)),
-                           total_rows=meta.get("total_rows"), source="cache", notes=notes)
+                           truncated=meta["truncated"], total_rows=meta["total_rows"],
+                           source="cache", notes=notes)
 
     # ---- write ---------------------------------------------------------------------
     def put(self, server: str, result: QueryResult) -> bool:
@@ -164,6 +202,10 @@ class ResultCache:
     @staticmethod
     def _remove(path: Path) -> None:
         try:
-            path.unlink()
+            if path.is_dir() and not path.is_symlink():
+                import shutil  # a folder at a cache file's name: it is ours (hash name)
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
         except OSError:
             pass

@@ -7,7 +7,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 from models.query_spec import QuerySpec
 from services.results.result_rows import ResultRows
