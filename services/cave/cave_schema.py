@@ -6,12 +6,8 @@ table also has ``id``, ``created``, ``valid`` and ``superceded_id``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from models.datastack import ColumnInfo
-
-if TYPE_CHECKING:
-    from models.query_spec import ReferenceJoin
 
 _JSON_KIND = {"integer": "int", "number": "float", "float": "float", "string": "string",
               "boolean": "bool", "SpatialPoint": "position", "BoundSpatialPoint": "position"}
