@@ -2,19 +2,54 @@
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 from models.datastack import DatastackInfo, TableInfo, VersionInfo
 from models.errors import CancelledError
 from models.query_spec import QueryResult, QuerySpec
 
 
-class CancelToken:
-    """Set by the UI when the user presses Cancel; checked by long work."""
+@dataclass(frozen=True)
+class Progress:
+    """How far a long request is: ``done`` of ``total`` steps (pages, tables...; total
+    None when unknown), ``rows`` fetched so far, and what is being done."""
+    done: int
+    total: int | None = None
+    rows: int = 0
+    what: str = ""
+    elapsed_s: float = 0.0
 
-    def __init__(self) -> None:
+    @property
+    def rate(self) -> float | None:
+        """Rows per second so far."""
+        return self.rows / self.elapsed_s if self.elapsed_s > 0 and self.rows else None
+
+    @property
+    def remaining_s(self) -> float | None:
+        """Seconds left, from the steps done so far (None until one is done)."""
+        if not self.total or not self.done or self.elapsed_s <= 0 or self.done >= self.total:
+            return None
+        return self.elapsed_s * (self.total - self.done) / self.done
+
+
+class CancelToken:
+    """One request's handle: set by the UI when the user presses Cancel and checked by
+    long work, which also reports its :class:`Progress` through it (``report``), so no
+    service needs a second parameter for progress."""
+
+    def __init__(self, on_progress=None) -> None:
         self._event = threading.Event()
         self._callbacks: list = []
+        self.on_progress = on_progress  # called with a Progress, from the worker thread
+        self._started = time.monotonic()
+
+    def report(self, done: int, total: int | None = None, rows: int = 0,
+               what: str = "") -> None:
+        if self.on_progress is not None:
+            self.on_progress(Progress(done, total, rows, what,
+                                      time.monotonic() - self._started))
 
     def cancel(self) -> None:
         self._event.set()
