@@ -63,6 +63,22 @@ def make_cave_server():
         server.stop()
 
 
+# The minnie65 sample's basket cell, replaced by an edit the test chunkedgraph dates 2024
+# (after v0, materialized in 2020).
+BASKET = 864691135101289504
+NEWER = 864691135999999001
+
+
+@pytest.fixture
+def edited_source(make_cave_server):
+    """A CaveSource on a loopback server whose chunkedgraph replaced BASKET by NEWER."""
+    from services.cave.cave_source import CaveSource
+    server = make_cave_server(root_updates={BASKET: [NEWER]})
+    src = CaveSource(server.url, GOOD_TOKEN)
+    yield src
+    src.close()
+
+
 @pytest.fixture
 def cave_client(cave_server):
     from caveclient import CAVEclient

@@ -6,26 +6,15 @@ from __future__ import annotations
 import pytest
 
 from models.errors import InvalidInputError
-from services.cave.cave_source import CaveSource
 from services.connectivity.connectivity_queries import CellSetSpec, compute_matrix, fetch_partners
 from services.workspace import Workspace
-from tests.e2e.conftest import GOOD_TOKEN
+from tests.e2e.conftest import BASKET, NEWER
 
-BASKET = 864691135101289504  # minnie65_sample v0; replaced by NEWER in 2024
-NEWER = 864691135999999001
 DS = "minnie65_sample"
 
 
-@pytest.fixture
-def edited(make_cave_server):
-    server = make_cave_server(root_updates={BASKET: [NEWER]})
-    src = CaveSource(server.url, GOOD_TOKEN)
-    yield src
-    src.close()
-
-
-def test_a_newer_id_is_not_a_root_of_an_old_version(edited):
-    ws = Workspace(edited, DS, 0)  # v0 was materialized in 2020: NEWER did not exist
+def test_a_newer_id_is_not_a_root_of_an_old_version(edited_source):
+    ws = Workspace(edited_source, DS, 0)  # v0 was materialized in 2020: NEWER did not exist
     with pytest.raises(InvalidInputError, match=str(NEWER)) as err:
         compute_matrix(ws, CellSetSpec(root_ids=(BASKET, NEWER)))
     assert "1 of the pasted root ids are not root ids at v0" in str(err.value)
@@ -33,12 +22,12 @@ def test_a_newer_id_is_not_a_root_of_an_old_version(edited):
         fetch_partners(ws, NEWER)
 
 
-def test_ids_of_the_version_pass(edited):
-    ws = Workspace(edited, DS, 0)
+def test_ids_of_the_version_pass(edited_source):
+    ws = Workspace(edited_source, DS, 0)
     ws.check_root_ids([BASKET])  # BASKET is a root at v0's time
-    assert edited.stale_root_ids(DS, [BASKET, NEWER], 0) == {NEWER: None}
+    assert edited_source.stale_root_ids(DS, [BASKET, NEWER], 0) == {NEWER: None}
     # today BASKET is stale and NEWER replaced it
-    assert edited.stale_root_ids(DS, [BASKET, NEWER]) == {BASKET: NEWER}
+    assert edited_source.stale_root_ids(DS, [BASKET, NEWER]) == {BASKET: NEWER}
 
 
 def test_local_sources_cannot_tell_and_do_not_refuse(sample_source):
@@ -47,9 +36,9 @@ def test_local_sources_cannot_tell_and_do_not_refuse(sample_source):
     ws.check_root_ids([NEWER])
 
 
-def test_a_query_names_filter_ids_that_are_not_roots_of_its_version(edited):
+def test_a_query_names_filter_ids_that_are_not_roots_of_its_version(edited_source):
     from models.filters import Filter, Op
-    ws = Workspace(edited, DS, 0)
+    ws = Workspace(edited_source, DS, 0)
     spec = ws.spec("synapses_pni_2", (Filter("post_pt_root_id", Op.IN, (BASKET, NEWER)),),
                    ("id", "post_pt_root_id"))
     result = ws.run(spec)

@@ -8,20 +8,10 @@ from PySide6.QtGui import QGuiApplication
 from services.cave.cave_source import CaveSource
 from services.cells.cell_inspection import facts_dict, inspect_cell
 from services.workspace import Workspace
-from tests.e2e.conftest import GOOD_TOKEN
+from tests.e2e.conftest import BASKET, GOOD_TOKEN, NEWER
 from ui.cells.cell_inspector_panel import ERROR_STYLE, CellInspectorPanel
 
-BASKET = 864691135101289504  # minnie65_sample v0
-NEWER = 864691135999999001  # the id the test chunkedgraph says replaced BASKET
 DS = "minnie65_sample"
-
-@pytest.fixture
-def edited_source(make_cave_server):
-    server = make_cave_server(root_updates={BASKET: [NEWER]})
-    src = CaveSource(server.url, GOOD_TOKEN)
-    yield src
-    src.close()
-
 
 class _LocalFactsCaveIds:
     """Tables from the local sample, chunkedgraph and state service from a CAVE server:
