@@ -9,6 +9,11 @@
 - The user's own limit is the only limit on a result: ``limit`` rows with the server's
   "Limited query to {limit} rows" warning are complete as asked. The server's limit is
   learnt only from a cut that the user's limit does not explain.
+- Progress: after each page, ``cancel.report(pages done, pages expected, rows, what)``
+  (or an explicit ``progress(done, total, rows)`` callback).
+- Resume: each page request of a materialized version (rows with the server's warning,
+  or a count) is kept in the source's result cache and read from there when asked again,
+  so a query re-run after a Cancel or a failure asks only for what it did not have.
 """
 from __future__ import annotations
 
@@ -48,7 +53,11 @@ def page_key(info: TableInfo) -> str | None:
 class CaveQuery:
     def __init__(self, source, spec: QuerySpec, info: TableInfo, cancel=None, progress=None):
         self.src, self.spec, self.info = source, spec, info
-        self.cancel, self.progress = cancel, progress
+        self.cancel = cancel
+        self.progress = progress if progress is not None else self._report_to_token
+        self.page_cache = False  # set for the pages of run(), not for the column probe
+        self.page_keys: list[str] = []  # cache entries of this query's pages
+        self.cached_pages = 0
         self.plan = spec.filter_plan()
         self.key = page_key(info)
         self.requests = 0
@@ -58,13 +67,35 @@ class CaveQuery:
         self.join = (reference_join_of(info) if spec.merge_reference
                      and spec.timestamp is None else None)
 
+    def _report_to_token(self, done: int, total: int | None, rows: int) -> None:
+        if self.cancel is None or not hasattr(self.cancel, "report"):
+            return
+        of = f" of {total:,}" if total else ""
+        self.cancel.report(done, total, rows, f"page {done:,}{of} of {self.spec.table}")
+
     # ---- one request ----------------------------------------------------------------
     def request(self, spec: QuerySpec, count: bool = False):
         """(frame, warned N) of one request; for ``count`` the row count (None: live)."""
-        src, info = self.src, self.info
         if count and spec.timestamp is not None:
             return None  # live_query has no counts
         self._check()
+        cache = self.src.cache if self.page_cache else None
+        if cache is not None:
+            hit = cache.get_page(self.src.server, spec, count=count)
+            if hit is not None:
+                self.cached_pages += 1
+                self.page_keys.append(cache.page_key(self.src.server, spec, count))
+                return hit
+        out = self._ask(spec, count)
+        if cache is not None:
+            key = (cache.put_page(self.src.server, spec, count=out) if count else
+                   cache.put_page(self.src.server, spec, out[0], warned_limit=out[1]))
+            if key is not None:
+                self.page_keys.append(key)
+        return out
+
+    def _ask(self, spec: QuerySpec, count: bool):
+        src, info = self.src, self.info
         mat = src._mat(spec.datastack)
         kw = spec.cave_kwargs(info.voxel_resolution)
         kw["metadata"] = False  # df.attrs would cost extra metadata requests
@@ -80,11 +111,7 @@ class CaveQuery:
             if info.kind == "view":
                 raise InvalidInputError("Views cannot be queried live: pick a version.",
                                         field="version")
-            src._prepare_live(spec.datastack)
-            ts = spec.timestamp if spec.timestamp.tzinfo else spec.timestamp.replace(
-                tzinfo=timezone.utc)
-            frame = src._call(what, mat.live_query, spec.table, ts,
-                              merge_reference=spec.merge_reference, **kw)
+            frame = self._live(spec, mat, kw, what)
         elif info.kind == "view":
             frame = src._call(what, mat.query_view, spec.table,
                               materialization_version=spec.version, **kw)
@@ -115,6 +142,50 @@ class CaveQuery:
             raise DataSourceError(f"The server's answer to {what} is not a table.")
         return frame, warned_limit(warnings)
 
+    def _live(self, spec: QuerySpec, mat, kw: dict, what: str):
+        """A live query: ``live_live_query`` (annotations and root ids at the moment
+        asked) where the server offers it; else caveclient's ``live_query``, which reads
+        the latest materialized version and remaps its root ids, and says so in a note."""
+        src = self.src
+        src._prepare_live(spec.datastack)
+        ts = spec.timestamp if spec.timestamp.tzinfo else spec.timestamp.replace(
+            tzinfo=timezone.utc)
+        # live_live_query reads one table as it is (merge_reference=False): a
+        # reference table's target columns need live_query's join
+        if spec.datastack not in src._no_live_live and not (
+                self.info.reference_table and spec.merge_reference):
+            frame = src._call(what, _live_live, mat, spec.table, ts, kw)
+            if frame is not _NOT_OFFERED:
+                self.live_how = "live_live"
+                return frame
+            src._no_live_live.add(spec.datastack)
+        self.live_how = "live_query"
+        return src._call(what, mat.live_query, spec.table, ts,
+                         merge_reference=spec.merge_reference, **kw)
+
+    def _live_note(self) -> str | None:
+        how = getattr(self, "live_how", None)
+        if how is None:
+            return None
+        at = f"{self.spec.timestamp:%Y-%m-%d %H:%M:%S}"
+        if how == "live_live":
+            return (f"Live data at {at} UTC (live_live_query): annotations and root ids "
+                    "as they were at that moment.")
+        try:
+            v = self.src.default_version(self.spec.datastack)
+            since = next((f" ({x.timestamp:%Y-%m-%d %H:%M} UTC)" for x in
+                          self.src.versions(self.spec.datastack)
+                          if x.version == v and x.timestamp), "")
+        except Exception:  # noqa: BLE001 - the note is still right without the date
+            v, since = None, ""
+        base = f"materialized version {v}{since}" if v is not None else \
+            "the latest materialized version"
+        why = ("this server does not offer live_live_query" if self.spec.datastack in
+               self.src._no_live_live else "a reference table is read joined to its target")
+        return (f"Live data at {at} UTC through caveclient's live_query ({why}): the rows "
+                f"are those of {base}, with root ids remapped to {at}. Annotations added, "
+                f"changed or deleted after that version are not reflected.")
+
     def _check(self):
         if self.cancel is not None and self.cancel.cancelled:
             raise CancelledError()
@@ -129,6 +200,7 @@ class CaveQuery:
             req = req.with_(columns=tuple(dict.fromkeys(
                 spec.columns + tuple(extra) + tuple(f.column for f in post))))
         batch_col, batches = self._batches()
+        self.page_cache = spec.timestamp is None and self.src.cache is not None
 
         def spec_for(rng) -> QuerySpec:
             fs = list(spec.filters)
@@ -173,6 +245,9 @@ class CaveQuery:
         complete = not res.missing and not res.stopped_at_limit and (
             limit is None or len(res.frame) < limit)
         out = self._result(res.frame, res.missing, complete=complete)
+        if self.cached_pages:
+            out.notes.append(f"{self.cached_pages:,} page requests were read from the local "
+                             "cache (kept from an earlier, unfinished fetch).")
         if res.requests > 1:
             out.notes.append(f"Fetched in {res.pages:,} pages ({res.requests:,} requests"
                              f" and {res.counts:,} counts): the server's row limit is "
@@ -193,6 +268,9 @@ class CaveQuery:
         if spec.columns:  # the server adds X_supervoxel_id to X_root_id, and our key
             frame = frame[[c for c in spec.columns if c in frame.columns]]
         res = QueryResult(spec, frame.reset_index(drop=True), 0.0, source="cave")
+        note = self._live_note()
+        if note:
+            res.notes.append(note)
         if missing:
             res.truncated = True
             res.notes.append("Rows are missing: " + "; ".join(missing[:5])
@@ -209,3 +287,30 @@ class CaveQuery:
             except Exception as exc:  # the rows are fine; only the total is unknown
                 res.notes.append(f"Row count unavailable: {getattr(exc, 'message', exc)}")
         return res
+
+
+_NOT_OFFERED = object()
+
+
+def _live_live(mat, table: str, ts, kw: dict):
+    """caveclient's live_live_query with query_table's keyword arguments (its filters
+    and columns are keyed by table); _NOT_OFFERED when the server has no such endpoint."""
+    import requests
+    from caveclient.base import ServerIncompatibilityError
+
+    args = {}
+    for k, v in kw.items():
+        if k.startswith("filter_") and k.endswith("_dict"):
+            args[k] = {table: v}
+        elif k == "select_columns":
+            args[k] = {table: v}
+        elif k in ("limit", "desired_resolution", "metadata", "log_warning"):
+            args[k] = v
+    try:
+        return mat.live_live_query(table, ts, **args)
+    except ServerIncompatibilityError:
+        return _NOT_OFFERED
+    except requests.HTTPError as exc:
+        if getattr(exc.response, "status_code", None) in (404, 405, 501):
+            return _NOT_OFFERED
+        raise

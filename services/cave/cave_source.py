@@ -23,8 +23,12 @@ from models.errors import (CancelledError, CavernError, DataSourceError, Invalid
 from models.filters import validate_filter
 from models.query_spec import QueryResult, QuerySpec, ReferenceJoin
 from services.http_errors import map_exception
+from services.cave.cave_http import (DEFAULT_BODY_DEADLINE_S, DEFAULT_MAX_RESPONSE_BYTES,
+                                     DEFAULT_TIMEOUT, HttpLimits, run_abandonable)
 from services.cave.cave_session import (NO_TOKEN_FILE, WarningLog, is_expired, prepare_session,
-                                   quiet_caveclient, when)
+                                        quiet_caveclient, session_limits, when)
+from services.cave.cave_records import (check_datastack_names, check_version_records,
+                                        innermost, uncached)
 from services.cave.cave_query import CaveQuery
 from models.query_spec import reference_join_of
 from services.cave.cave_schema import (columns_from_frame, columns_from_schema,
@@ -32,7 +36,6 @@ from services.cave.cave_schema import (columns_from_frame, columns_from_schema,
 from services.source import CancelToken, DataSource
 from services.cave.token_store import normalise_server
 
-DEFAULT_TIMEOUT = (10.0, 300.0)  # (connect, read) seconds; requests has no default at all
 
 
 class CaveSource(DataSource):
@@ -40,11 +43,16 @@ class CaveSource(DataSource):
     has_state_server = True
 
     def __init__(self, server_address: str, token: str | None = None, *, cache=None,
-                 timeout=DEFAULT_TIMEOUT, max_retries: int = 2, row_limit: int | None = None):
+                 timeout=DEFAULT_TIMEOUT, max_retries: int = 2, row_limit: int | None = None,
+                 max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 body_deadline_s: float = DEFAULT_BODY_DEADLINE_S):
         self.server = normalise_server(server_address)
         self._token = token or None
         self.cache = cache  # services.results.result_cache.ResultCache or None
-        self.timeout = timeout
+        # every session of this source: time-outs, a deadline for one answer's body and
+        # a limit on its decompressed size (services.cave.cave_http)
+        self.limits = HttpLimits(tuple(timeout), int(max_response_bytes),
+                                 float(body_deadline_s), self.server)
         self.max_retries = max_retries
         self.row_limit = row_limit  # the server's row limit, once known
         self._clients: dict[str, object] = {}
@@ -54,6 +62,8 @@ class CaveSource(DataSource):
         self._tables: dict[tuple[str, int], list[TableInfo]] = {}
         self._probed: dict[tuple[str, int, str], TableInfo] = {}
         self._warnings = WarningLog()
+        self._ctx = threading.local()  # .cancel: the token of this thread's query
+        self._no_live_live: set[str] = set()  # datastacks whose server lacks live_live_query
         quiet_caveclient()
 
     # ---- clients ------------------------------------------------------------------
@@ -62,12 +72,46 @@ class CaveSource(DataSource):
             return {"auth_token": self._token}
         return {"auth_token_file": NO_TOKEN_FILE}
 
+    @property
+    def timeout(self):
+        return self.limits.timeout
+
     def _prepare(self, service) -> None:
-        prepare_session(service, self.timeout, self._warnings)
+        prepare_session(service, self.limits, self._warnings)
+
+    def _service(self, datastack: str, name: str):
+        """A datastack's chunkedgraph/state/... client with this source's limits (built
+        on first use, which may contact the server)."""
+        c = self.client(datastack)
+
+        def get():
+            svc = getattr(c, name)
+            self._prepare(svc)
+            return svc
+        return self._call(f"connecting to the {name} service", get)
 
     def _call(self, what: str, fn, *args, **kwargs):
+        """``fn`` with every failure typed. Inside a query with a cancel token, ``fn``
+        runs on a private thread and a Cancel frees the calling worker at once."""
+        cancel = getattr(self._ctx, "cancel", None)
+        if cancel is None:
+            return self._call_here(what, fn, *args, **kwargs)
+        _check(cancel)
+        warnings = self._warnings
+
+        def job():  # the Warning headers are per thread: hand them back to the caller
+            warnings.reset()
+            out = self._call_here(what, fn, *args, **kwargs)
+            return out, list(warnings.items)
+        out, seen = run_abandonable(job, cancel)
+        for w in seen:
+            warnings.add(w)
+        return out
+
+    def _call_here(self, what: str, fn, *args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with session_limits(self.limits):
+                return fn(*args, **kwargs)
         except CavernError:
             raise
         except Exception as exc:  # every library failure leaves as a typed error
@@ -111,38 +155,41 @@ class CaveSource(DataSource):
     # ---- datastacks and versions -----------------------------------------------------
     def datastacks(self) -> list[str]:
         names = self._call("listing datastacks", lambda: self.global_client().info.get_datastacks())
-        if not isinstance(names, list):
-            raise DataSourceError("The server's list of datastacks could not be read.")
-        return sorted(str(n) for n in names)
+        return sorted(check_datastack_names(names, self.server))
 
     def datastack_info(self, datastack: str) -> DatastackInfo:
         d = self._call(f"reading the info of '{datastack}'",
                        lambda: self.client(datastack).info.get_datastack_info())
         if not isinstance(d, dict):
             raise DataSourceError(f"The info of datastack '{datastack}' could not be read.")
-        av = d.get("aligned_volume") or {}
+        av = d.get("aligned_volume") if isinstance(d.get("aligned_volume"), dict) else {}
+
+        def text(v) -> str:  # a wrongly typed field is left empty, never a crash
+            return v if isinstance(v, str) else ""
         res = [d.get(f"viewer_resolution_{a}") for a in "xyz"]
-        vres = tuple(float(r) for r in res) if all(r for r in res) else (4.0, 4.0, 40.0)
+        ok = all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0
+                 for r in res)
+        vres = tuple(float(r) for r in res) if ok else (4.0, 4.0, 40.0)
         return DatastackInfo(
-            name=datastack, description=d.get("description") or "", voxel_resolution=vres,
-            image_source=av.get("image_source") or d.get("image_source") or "",
-            segmentation_source=d.get("segmentation_source") or "",
-            synapse_table=d.get("synapse_table") or "", soma_table=d.get("soma_table") or "",
-            proofreading_table=(d.get("proofreading_status_table")
-                                or d.get("proofreading_review_table") or ""),
-            viewer_site=d.get("viewer_site") or "",
-            extra={"server": self.server, "local_server": d.get("local_server") or "",
-                   "aligned_volume": av.get("name") or "",
-                   "cell_identification_table": d.get("cell_identification_table") or ""})
+            name=datastack, description=text(d.get("description")), voxel_resolution=vres,
+            image_source=text(av.get("image_source")) or text(d.get("image_source")),
+            segmentation_source=text(d.get("segmentation_source")),
+            synapse_table=text(d.get("synapse_table")), soma_table=text(d.get("soma_table")),
+            proofreading_table=(text(d.get("proofreading_status_table"))
+                                or text(d.get("proofreading_review_table"))),
+            viewer_site=text(d.get("viewer_site")),
+            extra={"server": self.server, "local_server": text(d.get("local_server")),
+                   "aligned_volume": text(av.get("name")),
+                   "cell_identification_table": text(d.get("cell_identification_table"))})
 
     def _version_records(self, datastack: str) -> list[dict]:
         if datastack not in self._versions:
             mat = self._mat(datastack)
+            # caveclient keeps every answer, a broken one too, for 12 hours: ask past its
+            # cache, and keep only good answers (a bad one is asked again next time)
             recs = self._call(f"listing versions of '{datastack}'",
-                              mat.get_versions_metadata, expired=True)
-            if not isinstance(recs, list):
-                raise DataSourceError(f"The versions of '{datastack}' could not be read.")
-            self._versions[datastack] = recs
+                              uncached(mat.get_versions_metadata), expired=True)
+            self._versions[datastack] = check_version_records(recs, datastack, self.server)
         return self._versions[datastack]
 
     def versions(self, datastack: str) -> list[VersionInfo]:
@@ -193,15 +240,21 @@ class CaveSource(DataSource):
         mat = self._mat(datastack)
         what = f"listing tables of '{datastack}' v{v}"
         try:
-            metas = mat.get_tables_metadata(version=v, log_warning=False)
+            if not _api_at_least(mat, 3):
+                raise ServerIncompatibilityError("tables metadata needs API v3")
+            # caveclient caches this by (datastack, version) alone for 12 hours, shared
+            # by every client and server in the process: ask it directly
+            metas = innermost(mat.get_tables_metadata)(version=v, log_warning=False)
         except ServerIncompatibilityError:  # an older server: one request per table
             names = self._call(what, mat.get_tables, version=v)
             metas = [dict(self._call(what, mat.get_table_metadata, n, version=v,
                                      log_warning=False), table_name=n) for n in names]
         except Exception as exc:
             raise map_exception(exc, what, self.server) from None
-        if not isinstance(metas, list):
-            raise DataSourceError(f"The table list of '{datastack}' could not be read.")
+        if not isinstance(metas, list) or not all(isinstance(m, dict) for m in metas):
+            raise DataSourceError(f"The table list of '{datastack}' v{v} from {self.server} "
+                                  "could not be read (it is not a list of tables).",
+                                  hint="The server may run an incompatible version of CAVE.")
         schemas = self._schemas({m.get("schema_type") or m.get("schema") for m in metas})
         infos = [self._info_from_meta(m, datastack, v, "table", schemas) for m in metas]
         # A reference table is queried joined to its target: it lists the target's columns
@@ -224,7 +277,9 @@ class CaveSource(DataSource):
         if not types:
             return {}
         try:
-            out = self.global_client().schema.schema_definition_multi(types)
+            schema = self.global_client().schema
+            self._prepare(schema)
+            out = schema.schema_definition_multi(types)
             return out if isinstance(out, dict) else {}
         except Exception:  # no schema service: columns come from a probe query instead
             return {}
@@ -329,9 +384,21 @@ class CaveSource(DataSource):
               progress=None) -> QueryResult:
         """Every row of the exact answer (see :mod:`services.cave.cave_query`).
 
-        ``progress(pages_done, pages_total, rows)`` is called after each page of an
-        answer bigger than the server's row limit; ``cancel`` is checked between pages.
+        Progress goes to ``cancel.report`` after each page of an answer bigger than the
+        server's row limit (or to ``progress(pages_done, pages_total, rows)`` when
+        given); ``cancel`` is checked between pages, and a Cancel returns at once even
+        while a request is in flight (the request is left to end on its own thread).
+        Pages of materialized versions are kept in ``cache``, so a cancelled or failed
+        fetch resumes where it stopped.
         """
+        outer = getattr(self._ctx, "cancel", None)
+        self._ctx.cancel = cancel
+        try:
+            return self._query(spec, cancel, progress)
+        finally:
+            self._ctx.cancel = outer
+
+    def _query(self, spec: QuerySpec, cancel, progress) -> QueryResult:
         spec.check()
         if not spec.datastack:
             raise InvalidInputError("Pick a datastack first.", field="datastack")
@@ -366,10 +433,11 @@ class CaveSource(DataSource):
             for f in spec.filters:
                 validate_filter(f, kinds)
         _check(cancel)
-        result = CaveQuery(self, spec, info, cancel, progress).run()
+        query = CaveQuery(self, spec, info, cancel, progress)
+        result = query.run()
         result.elapsed_s = time.perf_counter() - t0
-        if self.cache is not None and not live:
-            self.cache.put(self.server, result)
+        if self.cache is not None and not live and self.cache.put(self.server, result):
+            self.cache.drop_pages(query.page_keys)  # the whole answer is kept now
         return result
 
     def _run(self, spec: QuerySpec, info: TableInfo):
@@ -377,8 +445,7 @@ class CaveSource(DataSource):
         return CaveQuery(self, spec, info).request(spec)[0]
 
     def _prepare_live(self, datastack: str) -> None:
-        c = self.client(datastack)
-        self._call("connecting to the chunkedgraph", lambda: self._prepare(c.chunkedgraph))
+        self._service(datastack, "chunkedgraph")
 
     # ---- chunkedgraph and state server (DataSource capabilities) ------------------
     def root_id_status(self, datastack: str, root_id: int, version: int | None = None,
@@ -386,12 +453,14 @@ class CaveSource(DataSource):
         """Current at the time of ``version`` (its materialization timestamp) or at
         ``timestamp`` (live); now when neither is given."""
         from services.cave.cave_roots import root_id_status
+        self._service(datastack, "chunkedgraph")
         return root_id_status(self.client(datastack), root_id, self.server,
                               self._time_of(datastack, version, timestamp))
 
     def stale_root_ids(self, datastack: str, root_ids, version: int | None = None,
                        timestamp=None):
         from services.cave.cave_roots import stale_root_ids
+        self._service(datastack, "chunkedgraph")
         return stale_root_ids(self.client(datastack), root_ids, self.server,
                               self._time_of(datastack, version, timestamp))
 
@@ -408,6 +477,7 @@ class CaveSource(DataSource):
     def upload_state(self, datastack: str, state: dict, base_url: str) -> str:
         # The viewer site is named, so caveclient does not ask it over the network.
         client = self.client(datastack)
+        self._service(datastack, "state")
         state_id = self._call("uploading the Neuroglancer state",
                               client.state.upload_state_json, state)
         return client.state.build_neuroglancer_url(state_id, base_url, target_site="spelunker")
@@ -427,6 +497,13 @@ class CaveSource(DataSource):
                         svc.session.close()
             self._clients.clear()
             self._global = None
+
+
+def _api_at_least(mat, major: int) -> bool:
+    try:
+        return int(str(mat.api_version).split(".")[0]) >= major
+    except (AttributeError, TypeError, ValueError):
+        return True  # unknown: try, and fall back on ServerIncompatibilityError
 
 
 def _check(cancel: CancelToken | None) -> None:

@@ -6,6 +6,12 @@ Live queries (a timestamp) change with proofreading and are never cached. The ke
 server + datastack + version + spec, never the token. The folder is size-limited: the
 least recently used files go first. A file that cannot be read is removed and treated
 as a miss.
+
+Pages: a big answer is fetched in pages (services.cave.cave_paging); each page of a
+materialized version is kept too (``page-*.parquet``, keyed by the page's full request:
+filters with its id range, columns...), with the server's row-limit warning, and page
+counts likewise, so a cancelled or failed fetch resumes where it stopped. The same size
+limit and the same checks apply; once the whole result is stored its pages are dropped.
 """
 from __future__ import annotations
 
@@ -30,8 +36,9 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("Cavern")) / "results"
 
 
-def spec_key(server: str, spec: QuerySpec) -> str:
-    """A stable hash of what determines a materialized result (token excluded)."""
+def spec_key(server: str, spec: QuerySpec, page: str | None = None) -> str:
+    """A stable hash of what determines a materialized result (token excluded);
+    ``page``: "rows" or "count" of one page request, never a whole result's key."""
     parts = {
         "server": server.rstrip("/"),
         "datastack": spec.datastack,
@@ -44,6 +51,8 @@ def spec_key(server: str, spec: QuerySpec) -> str:
         "desired_resolution": list(spec.desired_resolution) if spec.desired_resolution else None,
         "merge_reference": spec.merge_reference,
     }
+    if page is not None:
+        parts["page"] = page
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -95,6 +104,20 @@ def read_meta(schema_meta, server: str, spec: QuerySpec) -> dict:
     return {"notes": list(notes), "truncated": truncated, "total_rows": total}
 
 
+def _page_meta(schema_meta, server: str, spec: QuerySpec, count: bool) -> dict:
+    """A page file's validated metadata (the checks of read_meta, and the page's own)."""
+    read_meta(schema_meta, server, spec)
+    meta = json.loads(schema_meta[_META_KEY])
+    if meta.get("page") != ("count" if count else "rows"):
+        raise BadCacheFile("not a page of this kind")
+    for name in (("count",) if count else ("warned_limit",)):
+        v = meta.get(name)
+        if (v is None and name == "count") or (v is not None and (
+                isinstance(v, bool) or not isinstance(v, int) or v < 0)):
+            raise BadCacheFile(f"{name} is not a row count")
+    return meta
+
+
 def cacheable(spec: QuerySpec) -> bool:
     return spec.timestamp is None and spec.version is not None and bool(spec.datastack)
 
@@ -107,6 +130,66 @@ class ResultCache:
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.parquet"
+
+    def _page_path(self, key: str) -> Path:
+        return self.folder / f"page-{key}.parquet"
+
+    # ---- pages of a big answer -----------------------------------------------------
+    def get_page(self, server: str, spec: QuerySpec, count: bool = False):
+        """A kept page: (frame, warned limit) or, for ``count``, the row count; None on
+        a miss (a bad file is removed)."""
+        if not cacheable(spec):
+            return None
+        path = self._page_path(spec_key(server, spec, "count" if count else "rows"))
+        if not path.is_file() or path.is_symlink():
+            if path.is_symlink() or path.exists():
+                self._remove(path)
+            return None
+        try:
+            table = pq.read_table(path)
+            meta = _page_meta(table.schema.metadata, server, spec, count)
+            value = meta["count"] if count else (
+                table.replace_schema_metadata(None).to_pandas(), meta["warned_limit"])
+        except Exception:  # noqa: BLE001 - any unreadable page is a miss, never an error
+            self._remove(path)
+            return None
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+        return value
+
+    def put_page(self, server: str, spec: QuerySpec, frame=None, warned_limit=None,
+                 count: int | None = None) -> str | None:
+        """Keep one page's rows (or its ``count``); returns its key, None if not kept."""
+        if not cacheable(spec):
+            return None
+        kind = "count" if count is not None else "rows"
+        try:
+            if count is not None:
+                table = pa.table({"count": pa.array([int(count)], pa.int64())})
+            else:
+                plain = frame.copy(deep=False)
+                plain.attrs = {}
+                table = pa.Table.from_pandas(plain, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            return None
+        meta = {"page": kind, "warned_limit": warned_limit, "count": count,
+                "server": server.rstrip("/"), "table": spec.table, "version": spec.version,
+                "datastack": spec.datastack, "stored": time.time()}
+        key = spec_key(server, spec, kind)
+        if not self._write(table, meta, self._page_path(key)):
+            return None
+        self.evict()
+        return key
+
+    @staticmethod
+    def page_key(server: str, spec: QuerySpec, count: bool = False) -> str:
+        return spec_key(server, spec, "count" if count else "rows")
+
+    def drop_pages(self, keys) -> None:
+        for key in keys:
+            self._remove(self._page_path(key))
 
     # ---- read ----------------------------------------------------------------------
     def get(self, server: str, spec: QuerySpec) -> QueryResult | None:
@@ -150,9 +233,14 @@ class ResultCache:
                 "notes": [n for n in result.notes if n != "from the local result cache"],
                 "server": server.rstrip("/"), "table": spec.table, "version": spec.version,
                 "datastack": spec.datastack, "stored": time.time()}
+        if not self._write(table, meta, self._path(spec_key(server, spec))):
+            return False
+        self.evict()
+        return True
+
+    def _write(self, table, meta: dict, path: Path) -> bool:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                _META_KEY: json.dumps(meta).encode()})
-        path = self._path(spec_key(server, spec))
         tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -161,7 +249,6 @@ class ResultCache:
         except (pa.ArrowException, OSError):
             self._remove(tmp)
             return False
-        self.evict()
         return True
 
     # ---- size ------------------------------------------------------------------------

@@ -34,7 +34,8 @@ def create_app(state) -> Flask:
         path = request.path
         state.faults.log(LoggedRequest(request.method, path,
                                        request.query_string.decode("latin-1"), request.url,
-                                       dict(request.headers)))
+                                       dict(request.headers),
+                                       body=request.get_data(cache=True)))
         fault = state.faults.take(request.method, path,
                                   kinds={k for k in _EARLY_FAULTS})
         if fault is not None:
@@ -50,6 +51,9 @@ def create_app(state) -> Flask:
 
     @app.after_request
     def _record(resp):
+        fault = state.faults.take(request.method, request.path, kinds={"trickle"})
+        if fault is not None:
+            resp = _trickle(resp, fault)
         with state.faults._lock:
             for entry in reversed(state.faults.requests):
                 if entry.url == request.url and entry.status is None:
@@ -203,12 +207,53 @@ def _fault_garbage_arrow(state, fault):
                     content_type="data.arrow")
 
 
+def _trickle(resp, fault):
+    """The same answer, sent a few bytes at a time with pauses (a server that keeps the
+    connection alive but never finishes: each read gets data, so read time-outs never
+    fire)."""
+    data = resp.get_data()
+    step = max(1, int(fault.params.get("step", 1)))
+    interval = float(fault.params.get("interval", 1.0))
+
+    def pieces():
+        for i in range(0, len(data), step):
+            time.sleep(interval)
+            yield data[i:i + step]
+    out = Response(pieces(), status=resp.status_code, headers=dict(resp.headers),
+                   direct_passthrough=True)
+    out.headers["Content-Length"] = str(len(data))
+    return out
+
+
+_BOMB_MEMBER = None
+
+
+def _fault_gzip_bomb(state, fault):
+    """A gzip answer of `size` zero bytes: gzip members of 1 MiB each, concatenated (a
+    valid gzip stream), about 1 KiB per MiB on the wire."""
+    import gzip
+    global _BOMB_MEMBER
+    if _BOMB_MEMBER is None:
+        _BOMB_MEMBER = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
+    size = int(fault.params.get("size", 2 * 1024**3))
+    members = max(1, size >> 20)
+    body = _BOMB_MEMBER * members
+    return Response(body, status=200, content_type=fault.params.get("content_type", "data.arrow"),
+                    headers={"Content-Encoding": "gzip"})
+
+
+def _fault_json_body(state, fault):
+    return Response(json.dumps(fault.params.get("body")), status=200,
+                    content_type="application/json")
+
+
 _EARLY_FAULTS = {
     "status": _fault_status, "unauthorized": _fault_unauthorized, "missing_tos": _fault_tos,
     "missing_permission": _fault_permission,
     "not_found": _fault_not_found, "server_error": _fault_server_error, "slow": _fault_slow,
     "drop": _fault_drop, "malformed_json": _fault_malformed_json,
-    "garbage_arrow": _fault_garbage_arrow,
+    "garbage_arrow": _fault_garbage_arrow, "gzip_bomb": _fault_gzip_bomb,
+    "json_body": _fault_json_body,
 }
 
 

@@ -22,6 +22,10 @@ KINDS = {
     "malformed_json",  # 200 with a body that is not JSON
     "garbage_arrow",   # 200 with Content-Type data.arrow and bytes that are not Arrow
     "row_limit",       # answer queries with the server row limit set to `limit`
+    "trickle",         # send the normal answer `step` bytes (1) every `interval` seconds (1.0)
+    "gzip_bomb",       # 200, Content-Encoding gzip: `size` bytes (2 GiB) of zeros in ~size/1000
+                       # on the wire, as `content_type` (data.arrow)
+    "json_body",       # 200 with `body` (any JSON value) instead of the real answer
 }
 
 
@@ -54,6 +58,7 @@ class LoggedRequest:
     url: str
     headers: dict
     status: int | None = None
+    body: bytes = b""  # the request body (query filters travel here)
 
 
 class FaultBook:

@@ -210,13 +210,31 @@ def register(app: Flask, state):
         if not usable:
             return json_error(400, f"timestamp {when} is before the first valid version")
         name = body.get("table")
-        t = table(usable[-1], name)
+        t = with_live_additions(state, d.name, table(usable[-1], name), when)
         cols = body.get("select_columns")
         if isinstance(cols, dict):
             body = dict(body, select_columns=cols.get(name))
         # The live endpoint drops columns the user did not ask for (the supervoxel ids).
         return _answer(state, lambda b, limit: run_simple(t, b, limit, supervoxels=False),
                        [t], body=body, split_default=True)
+
+
+def with_live_additions(state, datastack: str, t, when):
+    """The table with the annotations added after its version up to ``when``: the live
+    database has them, a materialized version does not (which is why caveclient's
+    live_query misses them). Root ids are served as they are: this imitation has no
+    per-row supervoxel lookup at ``when``."""
+    added = [(created, row) for created, row in
+             state.live_additions.get((datastack, t.name), []) if created <= when]
+    if not added:
+        return t
+    import dataclasses
+    import threading
+
+    import pandas as pd
+    extra = pd.DataFrame([row for _, row in added])
+    frame = pd.concat([t.frame(), extra[t.frame().columns]], ignore_index=True)
+    return dataclasses.replace(t, _frame=frame, _lock=threading.Lock())
 
 
 def _body() -> dict:

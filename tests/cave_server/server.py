@@ -72,6 +72,9 @@ class CaveTestServer:
         self._index_supervoxels()
         self.faults = FaultBook()
         self.ngl_states: dict[int, dict] = {}
+        # {(datastack, table): [(created, row)]}: annotations newer than every version,
+        # served by live_live_query only (see materialize_routes.with_live_additions)
+        self.live_additions: dict[tuple[str, str], list] = {}
         self.next_state_id = 5_000_000_000_000_000  # 16+ digits like the real service
         self.lock = threading.Lock()
         self.dropped = 0
@@ -110,6 +113,11 @@ class CaveTestServer:
     def set_fault(self, pattern: str, kind: str, *, method=None, times=None, **params):
         """Make requests whose path matches regex `pattern` fail; see faults.KINDS."""
         return self.faults.add(pattern, kind, method=method, times=times, **params)
+
+    def add_live_annotation(self, datastack: str, table: str, row: dict, created: datetime):
+        """An annotation added after the latest version (``row``: the table's split
+        columns, e.g. pt_position_x/_y/_z); ``created`` naive UTC."""
+        self.live_additions.setdefault((datastack, table), []).append((created, dict(row)))
 
     def clear_faults(self):
         self.faults.clear()

@@ -9,9 +9,6 @@ from models.errors import (AuthError, DataSourceError, InvalidInputError, Networ
                            NotFoundError, PermissionDeniedError)
 from services.http_errors import map_exception, server_message
 from services.cave.cave_schema import columns_from_schema, columns_from_view_schema
-from services.cave.cave_truncation import judge_truncation
-from models.datastack import TableInfo
-from models.query_spec import QueryResult, QuerySpec
 
 SERVER = "https://cave.example.org"
 
@@ -93,25 +90,3 @@ def test_schema_columns():
     view = columns_from_view_schema({"n_syn": {"type": "integer"}, "pt_position":
                                      {"type": "SpatialPoint"}, "sum_size": {"type": "float"}})
     assert [c.kind for c in view] == ["int", "position", "float"]
-
-
-def test_truncation_rules():
-    import pandas as pd
-    info = TableInfo("syn")
-    frame = pd.DataFrame({"id": range(500)})
-
-    def result(**kw):
-        return QueryResult(QuerySpec("syn", "ds", 1, **kw), frame)
-    r = result()
-    limit = judge_truncation(r, info, ['201 - "Limited query to 500 rows; the query matched 1961"'],
-                             None, lambda: 1961)
-    assert r.truncated and r.total_rows == 1961 and limit == 500
-    r = result(limit=500)  # the user's own limit was reached: not the server's doing
-    judge_truncation(r, info, [], 500, lambda: 1961)
-    assert not r.truncated and r.total_rows == 1961
-    r = result()  # no header, but the table holds more rows than came back
-    judge_truncation(r, info, [], None, lambda: 1961)
-    assert r.truncated
-    r = result()
-    judge_truncation(r, info, [], None, lambda: 500)
-    assert not r.truncated and r.total_rows == 500
