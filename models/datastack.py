@@ -45,6 +45,9 @@ class VersionInfo:
     timestamp: datetime | None = None
     expires: datetime | None = None
     description: str = ""
+    # a local version: the CAVE materialization version its rows came from, when the
+    # manifest says so (per-version key "cave_version"); None: unknown or none
+    cave_version: int | None = None
 
     def tooltip(self) -> str:
         parts = [self.description] if self.description else []
@@ -77,5 +80,8 @@ class DatastackInfo:
     proofreading_table: str = ""
     viewer_site: str = ""
     credits: str = ""
+    # a local datastack: the CAVE datastack its rows came from, when the manifest says so
+    # (key "cave_datastack", e.g. "minnie65_public"); "": none (Copy as Python says so)
+    cave_datastack: str = ""
     transform: dict = field(default_factory=dict, compare=False, hash=False)
     extra: dict = field(default_factory=dict, compare=False, hash=False)

@@ -7,12 +7,15 @@ any service sees them.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Mapping
 
 from models.errors import InvalidInputError
+from models.regex_syntax import check_regex, check_text
 
 
 class Op(str, Enum):
@@ -91,39 +94,149 @@ def _fmt3(p) -> str:
     return ", ".join(f"{v:g}" for v in p)
 
 
+INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
+COORD_MAX = 2**53  # box corners: beyond this a float no longer holds whole numbers
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
+
+
+def is_id_column(column: str) -> bool:
+    """Root ids, supervoxel ids, row ids: never negative."""
+    return column == "id" or column.endswith("_id")
+
+
 def parse_scalar(text: str, kind: str, column: str = "") -> Any:
-    """Parse one value typed by the user for a column of ``kind``."""
+    """Parse one value typed by the user for a column of ``kind``.
+
+    Times are normalised to UTC: an aware time is converted, a naive one is taken as UTC
+    (CAVE's timestamps are UTC), and both are returned naive, so any two compare."""
     t = text.strip()
     where = f" for column '{column}'" if column else ""
     if t == "":
         raise InvalidInputError(f"A value is missing{where}.", field=column)
+    shown = t if len(t) <= 40 else t[:40] + "…"
     if kind == INT:
-        try:
-            return int(t)
-        except ValueError:
+        if not _INT_TEXT.fullmatch(t):
             raise InvalidInputError(
-                f"'{t}' is not a whole number{where}.", field=column,
-                hint="Root ids and counts are integers, e.g. 864691135101289504.") from None
+                f"'{shown}' is not a whole number{where}.", field=column,
+                hint="Root ids and counts are integers, e.g. 864691135101289504.")
+        return check_int(int(t), column)
     if kind == FLOAT:
         try:
-            return float(t)
-        except ValueError:
-            raise InvalidInputError(f"'{t}' is not a number{where}.", field=column) from None
+            v = float(t)
+        except (ValueError, OverflowError):
+            raise InvalidInputError(f"'{shown}' is not a number{where}.", field=column) from None
+        return check_float(v, column, shown)
     if kind == BOOL:
         low = t.lower()
         if low in ("true", "t", "1", "yes"):
             return True
         if low in ("false", "f", "0", "no"):
             return False
-        raise InvalidInputError(f"'{t}' is not true or false{where}.", field=column)
+        raise InvalidInputError(f"'{shown}' is not true or false{where}.", field=column)
     if kind == TIME:
         import pandas as pd
         try:
-            return pd.Timestamp(t).to_pydatetime()
-        except (ValueError, TypeError):
-            raise InvalidInputError(f"'{t}' is not a date/time{where}.", field=column,
-                                    hint="Use ISO format, e.g. 2024-05-01T12:00.") from None
+            ts = pd.Timestamp(t)
+        except (ValueError, TypeError, OverflowError):
+            ts = None
+        if ts is None or pd.isna(ts):
+            raise InvalidInputError(f"'{shown}' is not a date/time{where}.", field=column,
+                                    hint="Use ISO format, e.g. 2024-05-01T12:00 (UTC), or "
+                                         "add an offset, e.g. 2024-05-01T12:00+02:00.")
+        return utc_naive(ts.to_pydatetime())
+    check_text(t, f"The value{where}", column)
     return t
+
+
+def utc_naive(d: datetime) -> datetime:
+    """The same moment in UTC without tzinfo (naive times are UTC already)."""
+    if d.tzinfo is not None and d.utcoffset() is not None:
+        return d.astimezone(timezone.utc).replace(tzinfo=None)
+    return d.replace(tzinfo=None)
+
+
+def check_int(v: int, column: str = "") -> int:
+    where = f" for column '{column}'" if column else ""
+    if not INT64_MIN <= v <= INT64_MAX:
+        raise InvalidInputError(f"{v} is too large{where}: values are 64-bit integers.",
+                                field=column, hint="Check the number; ids have at most 19 digits.")
+    if v < 0 and is_id_column(column):
+        raise InvalidInputError(f"{v} is negative, so it is not an id{where}.", field=column,
+                                hint="Ids are whole numbers of 0 or more.")
+    return v
+
+
+def check_float(v: float, column: str = "", shown: str = "") -> float:
+    if not math.isfinite(v):
+        where = f" for column '{column}'" if column else ""
+        raise InvalidInputError(f"'{shown or v}' is not a finite number{where}.", field=column,
+                                hint="NaN and infinity match no row; use a number, or a "
+                                     "'>' / '<' filter for an open range.")
+    return v
+
+
+def check_value(v: Any, column: str = "") -> Any:
+    """A filter value built in code (GUI, saved query, fuzz) is one the engines can take."""
+    where = f" for column '{column}'" if column else ""
+    if hasattr(v, "item") and not isinstance(v, (str, bytes, datetime)):
+        try:
+            v = v.item()  # numpy scalars
+        except (ValueError, TypeError):
+            pass
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return check_int(v, column)
+    if isinstance(v, float):
+        return check_float(v, column)
+    if isinstance(v, str):
+        check_text(v, f"The value{where}", column)
+        return v
+    if isinstance(v, datetime) and type(v).__name__ != "NaTType":
+        return v
+    raise InvalidInputError(f"{str(v)[:40]!r} is not a value to filter on{where}.", field=column,
+                            hint="Use a number, text, true/false or a date/time.")
+
+
+def check_filter(f: Filter) -> None:
+    """Raise InvalidInputError unless ``f``'s value has the shape and values its operator
+    needs (finite numbers, 64-bit ints, a valid box, a regex both engines read alike)."""
+    if not isinstance(f.op, Op):
+        raise InvalidInputError(f"Unknown operator {f.op!r}.", field=str(f.column))
+    if not isinstance(f.column, str) or not f.column:
+        raise InvalidInputError("A filter needs a column name.")
+    col = f.column
+    if f.op is Op.WITHIN:
+        if f.units not in UNITS:
+            raise InvalidInputError(f"Box units must be one of {UNITS}.", field=col)
+        try:
+            lo, hi = f.value
+            if len(lo) != 3 or len(hi) != 3:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"The box for '{col}' needs two corners of 3 numbers.",
+                                    field=col) from None
+        make_box(lo, hi, col)
+        return
+    if f.op in (Op.IN, Op.NOT_IN, Op.BETWEEN):
+        if not isinstance(f.value, (tuple, list)) or not f.value:
+            raise InvalidInputError(f"'{f.op.value}' on '{col}' needs a list of values.",
+                                    field=col)
+        if f.op is Op.BETWEEN and len(f.value) != 2:
+            raise InvalidInputError(f"'between' on '{col}' needs two values (low, high).",
+                                    field=col)
+        for v in f.value:
+            check_value(v, col)
+        aware = {v.tzinfo is not None for v in f.value if isinstance(v, datetime)}
+        if len(aware) > 1:  # comparing them raises TypeError; parse_scalar gives UTC-naive
+            raise InvalidInputError(f"The times of '{f.op.value}' on '{col}' mix ones with and "
+                                    "without a timezone.", field=col,
+                                    hint="Give all in UTC, or all with an offset.")
+        return
+    if f.op is Op.REGEX:
+        check_regex(f.value, col)
+        return
+    check_value(f.value, col)
 
 
 def parse_list(text: str, kind: str, column: str = "") -> tuple:
@@ -145,13 +258,22 @@ def parse_box(text: str, column: str = "") -> tuple:
             field=column)
     try:
         nums = [float(p) for p in parts]
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidInputError(f"The box for '{column}' has a value that is not a number.",
                                 field=column) from None
     return make_box(nums[:3], nums[3:], column)
 
 
 def make_box(a, b, column: str = "") -> tuple:
+    for v in (*a, *b):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
+            raise InvalidInputError(f"The box for '{column}' has a value that is not a number.",
+                                    field=column)
+        if not math.isfinite(float(v)) or abs(float(v)) > COORD_MAX:
+            raise InvalidInputError(
+                f"The box for '{column}' has a corner value {v}: corners must be finite "
+                f"numbers of at most {COORD_MAX:,}.", field=column,
+                hint="Type the box's corners, e.g. 0,0,0,1000,1000,1000.")
     lo = tuple(min(x, y) for x, y in zip(a, b))
     hi = tuple(max(x, y) for x, y in zip(a, b))
     if any(h == low for low, h in zip(lo, hi)):
@@ -179,15 +301,14 @@ def build_filter(column: str, op: Op | str, text: str, kind: str, units: str = "
         if len(vals) != 2:
             raise InvalidInputError(f"'between' on '{column}' needs two values (low, high).",
                                     field=column)
-        lo, hi = sorted(vals)
+        try:
+            lo, hi = sorted(vals)
+        except TypeError:  # e.g. true and a number on a bool column cannot happen; be safe
+            raise InvalidInputError(f"The two values of 'between' on '{column}' cannot be "
+                                    "compared.", field=column) from None
         return Filter(column, op, (lo, hi))
     if op is Op.REGEX:
-        try:
-            re.compile(text)
-        except re.error as exc:
-            raise InvalidInputError(f"The regex for '{column}' is invalid: {exc}.",
-                                    field=column) from None
-        return Filter(column, op, text)
+        return Filter(column, op, check_regex(text, column))
     return Filter(column, op, parse_scalar(text, kind, column))
 
 
@@ -195,7 +316,7 @@ def build_filter(column: str, op: Op | str, text: str, kind: str, units: str = "
 _EXPR = re.compile(
     r"^\s*(?P<col>[A-Za-z_][A-Za-z0-9_.]*)\s*"
     r"(?:(?P<sym>!=|>=|<=|==|=|>|<|~)|\s(?P<word>not\s+in|in|between|regex|within)\s)"
-    r"\s*(?P<val>.*?)\s*$", re.IGNORECASE)
+    r"(?P<val>.*)$", re.IGNORECASE | re.ASCII | re.DOTALL)  # val stripped in code: linear time
 _SYM = {"=": Op.EQ, "==": Op.EQ, "!=": Op.NE, ">": Op.GT, ">=": Op.GE, "<": Op.LT,
         "<=": Op.LE, "~": Op.REGEX}
 
@@ -205,10 +326,13 @@ def parse_filter_expr(expr: str, kinds: Mapping[str, str]) -> Filter:
 
     A ``within`` box may end with ``nm`` or ``vx`` (default vx).
     """
+    if not isinstance(expr, str):
+        raise InvalidInputError(f"A filter is text, not {type(expr).__name__}.")
     m = _EXPR.match(expr)
     if not m:
+        shown = expr if len(expr) <= 80 else expr[:80] + "…"
         raise InvalidInputError(
-            f"Cannot read filter '{expr}'.",
+            f"Cannot read filter '{shown}'.",
             hint="Use COLUMN OP VALUE, e.g. cell_type=e, size>=300, "
                  "pre_pt_root_id in 1,2,3, ctr_pt_position within x0,y0,z0,x1,y1,z1.")
     col = m.group("col")
@@ -216,11 +340,9 @@ def parse_filter_expr(expr: str, kinds: Mapping[str, str]) -> Filter:
     if col not in kinds:
         raise InvalidInputError(f"Unknown column '{col}'.", field=col,
                                 hint="Columns: " + ", ".join(kinds) + ".")
-    val, units = m.group("val"), "vx"
-    if op is Op.WITHIN:
-        um = re.search(r"\s*(nm|vx)\s*$", val)
-        if um:
-            units, val = um.group(1), val[: um.start()]
+    val, units = m.group("val").strip(), "vx"
+    if op is Op.WITHIN and val[-2:].lower() in UNITS:
+        units, val = val[-2:].lower(), val[:-2]
     return build_filter(col, op, val, kinds[col], units)
 
 
@@ -233,108 +355,18 @@ def validate_filter(f: Filter, kinds: Mapping[str, str]) -> None:
     if f.op not in OPS_FOR_KIND.get(kind, OPS_FOR_KIND[STRING]):
         raise InvalidInputError(f"'{f.op.value}' does not apply to column '{f.column}' ({kind}).",
                                 field=f.column)
+    check_filter(f)
 
 
-# ---- combining filters on one column -----------------------------------------------------
-@dataclass(frozen=True)
-class FilterPlan:
-    """How a list of filters runs on a CAVE server, exactly.
-
-    ``server`` filters are sent and applied by the server as SQL (bounds on one column
-    merged into the tightest one, ``in`` lists intersected); ``post`` filters are applied
-    again on the client because the server cannot be trusted with them (``!=``/``not in``
-    are ignored on versioned queries) or because one request cannot carry them (a second
-    ``=`` on a column). Filters are ANDed, so server ∧ post is the SQL answer.
-    """
-
-    server: tuple[Filter, ...]
-    post: tuple[Filter, ...]
+# How filters combine on a CAVE server lives in models.filter_plan (it imports this module).
+def plan_filters(filters):
+    """See :func:`models.filter_plan.plan_filters`."""
+    from models.filter_plan import plan_filters as plan
+    return plan(filters)
 
 
-_LOWER = {Op.GT: True, Op.GE: False}  # op -> strict
-_UPPER = {Op.LT: True, Op.LE: False}
-
-
-def _tighter(a, b, lower: bool):
-    """Of two bounds (value, strict), the one that keeps fewer rows."""
-    try:
-        if a[0] == b[0]:
-            return a if a[1] else b
-        return (a if a[0] > b[0] else b) if lower else (a if a[0] < b[0] else b)
-    except TypeError:
-        return None
-
-
-def plan_filters(filters) -> FilterPlan:
-    """Merge filters column by column into what the server applies and what the client
-    must apply after it; combinations that cannot be made exact raise InvalidInputError."""
-    by_col: dict[str, list[Filter]] = {}
-    for f in filters:
-        by_col.setdefault(f.column, []).append(f)
-    server: list[Filter] = []
-    post: list[Filter] = []
-    for col, fs in by_col.items():
-        eq = [f for f in fs if f.op is Op.EQ]
-        ins = [f for f in fs if f.op is Op.IN]
-        excluded: list = []
-        for f in fs:
-            if f.op is Op.NE:
-                excluded.append(f.value)
-            elif f.op is Op.NOT_IN:
-                excluded.extend(f.value)
-        for op in (Op.REGEX, Op.WITHIN):
-            if sum(f.op is op for f in fs) > 1:
-                raise InvalidInputError(
-                    f"Two '{op.value}' filters on '{col}' cannot be combined exactly: keep one.",
-                    field=col)
-        server += [f for f in fs if f.op in (Op.REGEX, Op.WITHIN)]
-        if eq:
-            server.append(eq[0])
-            post += [f for f in eq[1:] if f.value != eq[0].value]  # a contradiction: no rows
-        in_values = None
-        if ins:
-            common = list(dict.fromkeys(ins[0].value))
-            for f in ins[1:]:
-                keep = set(f.value)
-                common = [v for v in common if v in keep]
-            if common:
-                in_values = common
-            else:  # no value is in every list: the answer is empty, and stays exact
-                in_values = list(dict.fromkeys(ins[0].value))
-                post += ins[1:]
-        if excluded:
-            excluded = list(dict.fromkeys(excluded))
-            gone = set(excluded)
-            if in_values is not None and [v for v in in_values if v not in gone]:
-                in_values = [v for v in in_values if v not in gone]  # exact on the server
-            elif eq and eq[0].value not in gone:
-                pass  # '= a' already excludes every other value
-            else:
-                post.append(Filter(col, Op.NOT_IN, tuple(excluded)))
-        if in_values is not None:
-            server.append(Filter(col, Op.IN, tuple(in_values)))
-        lower = upper = None
-        for f in fs:
-            bounds = []
-            if f.op in _LOWER:
-                bounds.append((True, (f.value, _LOWER[f.op])))
-            elif f.op in _UPPER:
-                bounds.append((False, (f.value, _UPPER[f.op])))
-            elif f.op is Op.BETWEEN:
-                bounds += [(True, (f.value[0], False)), (False, (f.value[1], False))]
-            for is_lower, b in bounds:
-                cur = lower if is_lower else upper
-                new = b if cur is None else _tighter(cur, b, is_lower)
-                if new is None:
-                    raise InvalidInputError(
-                        f"The bounds on '{f.column}' cannot be compared: use values of one type.",
-                        field=f.column)
-                if is_lower:
-                    lower = new
-                else:
-                    upper = new
-        if lower is not None:
-            server.append(Filter(col, Op.GT if lower[1] else Op.GE, lower[0]))
-        if upper is not None:
-            server.append(Filter(col, Op.LT if upper[1] else Op.LE, upper[0]))
-    return FilterPlan(tuple(server), tuple(post))
+def __getattr__(name: str):
+    if name == "FilterPlan":
+        from models.filter_plan import FilterPlan
+        return FilterPlan
+    raise AttributeError(f"module 'models.filters' has no attribute {name!r}")

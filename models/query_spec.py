@@ -5,12 +5,17 @@ take a query from Cavern into a notebook unchanged.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from models.errors import InvalidInputError
-from models.filters import Filter, FilterPlan, Op, plan_filters
+from models.filter_plan import FilterPlan, plan_filters
+from models.filters import Filter, Op
+
+if TYPE_CHECKING:
+    from models.datastack import DatastackInfo, VersionInfo
 
 # Filter op -> caveclient keyword argument.
 _CAVE_DICT = {
@@ -154,6 +159,7 @@ class QuerySpec:
         what the materialization service expects.
         """
         kw: dict[str, Any] = {}
+        voxel_resolution = _resolution(voxel_resolution, "The table's voxel resolution")
         plan = self.filter_plan()
         for f in plan.server:
             key = _CAVE_DICT[f.op]
@@ -176,21 +182,55 @@ class QuerySpec:
         if self.limit is not None:
             kw["limit"] = int(self.limit)
         if self.desired_resolution:
-            kw["desired_resolution"] = [_num(v) for v in self.desired_resolution]
+            kw["desired_resolution"] = [_num(v) for v in _resolution(
+                self.desired_resolution, "The desired resolution")]
         return kw
 
     def to_caveclient_code(self, server_address: str = "", voxel_resolution=(4, 4, 40),
-                           reference: "ReferenceJoin | None" = None) -> str:
+                           reference: "ReferenceJoin | None" = None,
+                           local: "DatastackInfo | None" = None,
+                           local_version: "VersionInfo | None" = None) -> str:
         """The same query as Python a researcher can paste into a notebook.
 
         ``reference``: the table is a reference table joined to its target (see
         :class:`ReferenceJoin`, e.g. ``CaveSource.reference_join``): the code is a
         ``join_query`` with each filter keyed by the table that has its column, which
-        is what works on a real server for filters on the target's columns."""
+        is what works on a real server for filters on the target's columns.
+
+        ``local``: the spec runs on this local datastack (and ``local_version``): the code
+        names the CAVE datastack and version its manifest gives (``cave_datastack``,
+        ``cave_version``), or says plainly that there is none."""
+        spec, head = self, []
+        if local is not None:
+            spec, head = self._as_cave(local, local_version)
+        code = spec._code(server_address, voxel_resolution, reference)
+        lines = code.splitlines()
+        if any("datetime." in line for line in lines):
+            lines.insert(1, "import datetime")
+        return "\n".join(head + lines) + "\n"
+
+    def _as_cave(self, local: "DatastackInfo", local_version: "VersionInfo | None"):
+        where = f"local datastack '{local.name}'"
+        if self.version is not None:
+            where += f", version {self.version}"
+        head = [f"# Cavern ran this on the {where}."]
+        cave_ds = getattr(local, "cave_datastack", "") or ""
+        cave_v = getattr(local_version, "cave_version", None) if local_version else None
+        if cave_ds and cave_v is not None:
+            head.append(f"# On CAVE: datastack {cave_ds!r}, materialization version {cave_v}.")
+        elif cave_ds:
+            head += [f"# On CAVE: datastack {cave_ds!r}; the manifest names no CAVE version for",
+                     "# this one (\"cave_version\"), so the code queries the latest version."]
+        else:
+            head += ["# Its manifest names no CAVE datastack (\"cave_datastack\"): there is none",
+                     "# to query. Put the name of the one its rows came from below."]
+        return self.with_(datastack=cave_ds or "DATASTACK_NAME", version=cave_v), head
+
+    def _code(self, server_address: str, voxel_resolution, reference) -> str:
         lines = ["from caveclient import CAVEclient", ""]
-        args = [repr(self.datastack or "minnie65_public")]
+        args = [_literal(self.datastack or "minnie65_public")]
         if server_address:
-            args.append(f"server_address={server_address!r}")
+            args.append(f"server_address={_literal(str(server_address))}")
         lines.append(f"client = CAVEclient({', '.join(args)})")
         kw = self.cave_kwargs(voxel_resolution)
         post = self.filter_plan().post
@@ -199,27 +239,26 @@ class QuerySpec:
             if "select_columns" in kw:  # and the client's filters need their columns
                 kw["select_columns"] = list(dict.fromkeys(
                     kw["select_columns"] + [f.column for f in post]))
-        call_args = [repr(self.table)]
-        call_args += [f"{k}={v!r}" for k, v in kw.items()]
+        call_args = [_literal(self.table)]
+        call_args += [f"{k}={_literal(v)}" for k, v in kw.items()]
         if self.timestamp is not None:
-            lines.insert(1, "import datetime")
-            call_args.append(f"timestamp=datetime.datetime.fromisoformat({self.timestamp.isoformat()!r})")
+            call_args.append(f"timestamp={_literal(self.timestamp)}")
             func = "client.materialize.live_query"
         elif self.is_view:
             func = "client.materialize.query_view"
             if self.version is not None:
-                call_args.append(f"materialization_version={self.version}")
+                call_args.append(f"materialization_version={int(self.version)}")
         elif reference is not None and self.merge_reference:
             func = "client.materialize.join_query"
-            call_args = [repr(reference.tables_arg())]
-            call_args += [f"{k}={v!r}" for k, v in reference.join_kwargs(kw).items()]
-            call_args.append(f"suffixes={reference.suffixes()!r}")
+            call_args = [_literal(reference.tables_arg())]
+            call_args += [f"{k}={_literal(v)}" for k, v in reference.join_kwargs(kw).items()]
+            call_args.append(f"suffixes={_literal(reference.suffixes())}")
             if self.version is not None:
-                call_args.append(f"materialization_version={self.version}")
+                call_args.append(f"materialization_version={int(self.version)}")
         else:
             func = "client.materialize.query_table"
             if self.version is not None:
-                call_args.append(f"materialization_version={self.version}")
+                call_args.append(f"materialization_version={int(self.version)}")
             if not self.merge_reference:
                 call_args.append("merge_reference=False")
         if self.limit is None:
@@ -234,10 +273,23 @@ class QuerySpec:
         return "\n".join(lines) + "\n"
 
     def check(self) -> None:
-        if not self.table:
+        if not self.table or not isinstance(self.table, str):
             raise InvalidInputError("Pick a table to query.", field="table")
-        if self.limit is not None and self.limit <= 0:
-            raise InvalidInputError("The row limit must be a positive number.", field="limit")
+        if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(
+                self.limit, int) or not 0 < self.limit < 2**63):
+            raise InvalidInputError("The row limit must be a positive whole number below "
+                                    "2**63.", field="limit")
+        for name, v in (("version", self.version),):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)
+                                  or not 0 <= v < 2**63):
+                raise InvalidInputError(f"The {name} must be a whole number of 0 or more.",
+                                        field=name)
+        if self.timestamp is not None and (not isinstance(self.timestamp, datetime)
+                                           or type(self.timestamp).__name__ == "NaTType"):
+            raise InvalidInputError("The live query's time is not a date/time.",
+                                    field="timestamp")
+        if self.desired_resolution:
+            _resolution(self.desired_resolution, "The desired resolution")
         seen: dict[tuple[str, str], Filter] = {}
         for f in self.filters:
             key = _CAVE_DICT.get(f.op, f.op.value)
@@ -256,14 +308,14 @@ def post_filter_code(post) -> list[str]:
              "# holds one value per filter and column: filter those rows here, as SQL would",
              "# (a missing value never passes)."]
     for f in post:
-        col = f"df[{f.column!r}]"
+        col = f"df[{_literal(f.column)}]"
         values = [_plain(v) for v in (f.value if f.op in (Op.IN, Op.NOT_IN) else (f.value,))]
         if f.op is Op.NOT_IN:
-            cond = f"{col}.notna() & ~{col}.isin({values!r})"
+            cond = f"{col}.notna() & ~{col}.isin({_literal(values)})"
         elif f.op is Op.IN:
-            cond = f"{col}.isin({values!r})"
+            cond = f"{col}.isin({_literal(values)})"
         else:
-            cond = f"{col} == {values[0]!r}"
+            cond = f"{col} == {_literal(values[0])}"
         lines.append(f"df = df[{cond}]")
     return lines
 
@@ -274,6 +326,42 @@ def _put(kw: dict, key: str, column: str, value: Any) -> None:
 
 def _num(v: float):
     return int(v) if float(v).is_integer() else float(v)
+
+
+def _resolution(res, what: str) -> tuple:
+    """Three finite positive numbers (a resolution of 0 would divide by zero)."""
+    try:
+        vals = tuple(float(v) for v in res)
+    except (TypeError, ValueError, OverflowError):
+        vals = ()
+    if len(vals) != 3 or not all(math.isfinite(v) and v > 0 for v in vals):
+        raise InvalidInputError(f"{what} must be three positive numbers (x, y, z in nm); "
+                                f"it is {res!r}."[:200], field="resolution")
+    return vals
+
+
+def _literal(v) -> str:
+    """Python source for a value in generated code: never a bare nan/inf/NaT, a datetime
+    through the ``datetime`` module (imported by the caller)."""
+    v = _plain(v)
+    if v is None or isinstance(v, (bool, int, str)):
+        return repr(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise InvalidInputError(f"{v} cannot be written as a query value.",
+                                    hint="Use a finite number.")
+        return repr(v)
+    if isinstance(v, datetime):
+        if type(v).__name__ == "NaTType":
+            raise InvalidInputError("A missing time (NaT) cannot be written as a query value.")
+        if hasattr(v, "to_pydatetime"):
+            v = v.to_pydatetime()
+        return f"datetime.datetime.fromisoformat({v.isoformat()!r})"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(x)}" for k, x in v.items()) + "}"
+    raise InvalidInputError(f"{str(v)[:40]!r} cannot be written as a query value.")
 
 
 def _plain(v):

@@ -61,14 +61,20 @@ def run_cli(args) -> int:
         src = make_source(args)
         return HANDLERS[args.command](args, make_workspace(args, src))
     except (CliError, InvalidInputError, NotFoundError) as exc:
-        print(f"cavern: error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 2
     except CavernError as exc:
-        print(f"cavern: error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 1
     finally:
         if src is not None:
             src.close()
+
+
+def print_error(exc) -> None:
+    """One line on stderr whatever the message holds (new lines, a file's text)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"cavern: error: {text}", file=sys.stderr)
 
 
 def parse_args(argv: list[str]):
@@ -92,7 +98,6 @@ def cli_main(argv: list[str]) -> int:
     if isinstance(args, int):
         return args
     if not args.command:
-        print("cavern: error: name a command (tables, query, cell, link, partners, matrix)",
-              file=sys.stderr)
+        print_error("name a command (tables, query, cell, link, partners, matrix)")
         return 2
     return run_cli(args)

@@ -3,12 +3,31 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from services.cli.app_info import DEFAULT_DATASTACK
 
 
 class CliError(Exception):
     """A bad argument: printed as one line, exit status 2."""
+
+
+def server_url(text: str) -> str:
+    """``--server``: an http(s) address with a host (checked here, so a malformed one is a
+    usage error, not a ValueError from deep inside the URL handling)."""
+    text = text.strip()
+    if not text:
+        return ""  # no server: local data
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a server address ({exc}); "
+                                         "use e.g. https://global.daf-apis.com") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a server address; use e.g. "
+                                         "https://global.daf-apis.com")
+    return text
 
 
 def _common_options(suppress: bool) -> argparse.ArgumentParser:
@@ -23,7 +42,7 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
                         metavar="PATH", help="open a local datastack folder (repeatable)")
     common.add_argument("--datastack", default=d(None),
                         help=f"datastack name (default {DEFAULT_DATASTACK})")
-    common.add_argument("--server", default=d(None), metavar="URL",
+    common.add_argument("--server", default=d(None), metavar="URL", type=server_url,
                         help="query a CAVE server instead of local data (its token is the one "
                              "stored in the OS keyring by the app)")
     common.add_argument("--version", dest="mat_version", type=int, metavar="V", default=d(None),

@@ -56,8 +56,14 @@ def cmd_query(args, ws) -> int:
     for note in dict.fromkeys(result.notes):
         print(f"note: {note}", file=sys.stderr)
     if args.code:
+        local = local_version = None
+        if ws.source.kind == "local":  # the code names the CAVE datastack the manifest gives
+            local = ws.source.datastack_info(ws.datastack)
+            local_version = next((v for v in ws.source.versions(ws.datastack)
+                                  if v.version == result.spec.version), None)
         print(result.spec.to_caveclient_code(voxel_resolution=info.voxel_resolution,
-                                             reference=reference_join_of(info)))
+                                             reference=reference_join_of(info),
+                                             local=local, local_version=local_version))
     return 0
 
 
