@@ -34,8 +34,13 @@ def normalise_server(server: str) -> str:
         raise InvalidInputError("Type the server address.", field="server")
     if "://" not in s:
         s = "https://" + s
-    parsed = urlparse(s)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in s):
+    try:
+        parsed = urlparse(s)
+        parsed.port  # noqa: B018 - a bad port or bracket raises ValueError here
+    except ValueError:
+        parsed = None
+    if (parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc
+            or any(c.isspace() for c in s)):
         raise InvalidInputError(f"'{server}' is not a server address.", field="server",
                                 hint="For example https://global.daf-apis.com.")
     return s

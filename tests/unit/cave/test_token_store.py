@@ -128,3 +128,10 @@ def test_names_and_token_pages():
     assert list_tokens_url("https://x.org") == "https://x.org/auth/api/v1/user/token"
     with pytest.raises(InvalidInputError):
         service_name("  ")
+
+
+@pytest.mark.parametrize("bad", ["http://[::1", "https://host:99999", "https://host:port"])
+def test_unparsable_addresses_are_typed_errors(bad):
+    from services.cave.token_store import normalise_server
+    with pytest.raises(InvalidInputError):
+        normalise_server(bad)
