@@ -7,11 +7,11 @@ from datetime import timezone
 from PySide6.QtCore import QDateTime, QSettings, Qt, QTimeZone, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget, QFileDialog,
-                               QFrame, QLabel, QMenu, QScrollArea,
-                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QTabWidget,
-                               QToolBar, QWidget)
+                               QFrame, QInputDialog, QLabel, QLineEdit, QMenu, QScrollArea,
+                               QMainWindow, QMessageBox, QTabWidget, QToolBar, QWidget)
 
 from models.errors import CancelledError, CavernError
+from services.local.local_source import DatastackNameTakenError
 from models.query_spec import reference_join_of
 from services.source import DataSource
 from services.workspace import Workspace
@@ -20,7 +20,9 @@ from ui.connectivity.connectivity_panel import ConnectivityPanel
 from ui.tables.query_builder_panel import QueryBuilderPanel
 from ui.tables.result_panel import ResultPanel
 from ui.tables.table_browser_panel import TableBrowserPanel
-from ui.common.workers import RequestRunner
+from ui.common import status_sink
+from ui.common.request_status_bar import RequestStatusBar
+from ui.common.workers import RequestRunner, as_cavern_error
 
 
 LIVE = "live"  # version-combo data of the live entry
@@ -78,8 +80,6 @@ class MainWindow(QMainWindow):
         self.builder.message.connect(self.show_error)
         self.query_runner.busyChanged.connect(self._query_busy)
         self.query_runner.failed.connect(self._query_failed)
-        self.meta_runner.failed.connect(self.show_error)
-        self.meta_runner.busyChanged.connect(self._meta_busy)
         self.count_runner.failed.connect(self._count_failed)
         self._builder_was_visible, self._last_tab = True, 0
         self._connect_cell_panels()
@@ -126,17 +126,16 @@ class MainWindow(QMainWindow):
         self.version_combo.currentIndexChanged.connect(self._version_changed)
 
     def _build_status_bar(self) -> None:
+        """Messages of every request in the window go through one sink to the status bar;
+        the query's (and the window's other requests') progress and Cancel sit at its right."""
         sb = self.statusBar()
-        self.busy_bar = QProgressBar(maximumWidth=140, maximumHeight=14)
-        self.busy_bar.setRange(0, 0)
-        self.busy_bar.setVisible(False)
-        self.busy_label = QLabel()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.query_runner.cancel)
-        sb.addPermanentWidget(self.busy_label)
-        sb.addPermanentWidget(self.busy_bar)
-        sb.addPermanentWidget(self.cancel_button)
+        self.sink = status_sink.install(self, status_sink.status_bar_sink(sb, self))
+        self.request_status = RequestStatusBar(self.query_runner, self.meta_runner,
+                                               self.count_runner, compact=True)
+        self.busy_bar = self.request_status.progress
+        self.busy_label = self.request_status.detail
+        self.cancel_button = self.request_status.cancel_button
+        sb.addPermanentWidget(self.request_status)
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -237,20 +236,36 @@ class MainWindow(QMainWindow):
         current = self.browser.current_table()
         select = current.name if current else self._pending_table
         self.browser.set_tables(tables, select=select)
-        self.statusBar().showMessage(
-            f"{self.datastack} {self.version_combo.currentText()}: {len(tables)} tables", 5000)
+        self.sink.note(f"{self.datastack} {self.version_combo.currentText()}: "
+                       f"{len(tables)} tables", 5000)
 
     def open_datastack_folder(self, folder: str | None = None) -> None:
         if not folder:
             folder = QFileDialog.getExistingDirectory(self, "Open datastack folder")
             if not folder:
                 return
+        name = self._add_folder(folder)
+        if name is not None:
+            self.add_datastack(self.local_source, name)
+            self.show_message(f"Opened {name} from {folder}.")
+
+    def _add_folder(self, folder: str, name: str | None = None) -> str | None:
+        """The datastack's name, or None (the reason is shown). A manifest naming an open
+        datastack is offered another name; it never replaces the open one."""
         try:
-            name = self.local_source.add_folder(folder)
-        except CavernError as exc:
-            self.show_error(exc)
-            return
-        self.add_datastack(self.local_source, name)
+            return self.local_source.add_folder(folder, name=name)
+        except DatastackNameTakenError as exc:
+            other, ok = QInputDialog.getText(
+                self, "Datastack name in use",
+                f"{exc.message}\n\nOpen it under this name instead:",
+                QLineEdit.EchoMode.Normal, exc.suggestion)
+            if not ok:
+                self.show_message("The folder was not opened: its datastack name is in use.")
+                return None
+            return self._add_folder(folder, other)
+        except Exception as exc:  # noqa: BLE001 - whatever a folder holds, say it in words
+            self.show_error(as_cavern_error(exc))
+            return None
 
     def _connect_cell_panels(self) -> None:
         """Cells flow between panels: a root id double-clicked in any table opens the
@@ -325,26 +340,21 @@ class MainWindow(QMainWindow):
     def _query_done(self, result) -> None:
         self.results.set_result(result)
         self.tabs.setCurrentWidget(self.results)
-        self.statusBar().showMessage(f"{result.spec.table}: {result.summary()}", 8000)
+        notes = list(dict.fromkeys(getattr(result, "notes", None) or ()))
+        text = f"{result.spec.table}: {result.summary()}"
+        self.sink.show(" · ".join([text] + notes), "warning" if notes else "", 8000)
         self.settings.setValue("last_table", result.spec.table)
 
     def _query_failed(self, err: CavernError) -> None:
+        # the sink has shown it in the status bar (and offered a token if it was rejected)
         if isinstance(err, CancelledError):
             self.results.set_message("Query cancelled; the previous result is kept.")
-            self.statusBar().showMessage("Query cancelled.", 5000)
+            self.show_message("Query cancelled.")
         else:
             self.results.set_message(f"Query failed: {err}", error=True)
-            self.show_error(err)
 
     def _query_busy(self, busy: bool) -> None:
         self.builder.set_busy(busy)
-        self.cancel_button.setVisible(busy)
-        self._meta_busy(busy or self.meta_runner.busy)
-
-    def _meta_busy(self, busy: bool) -> None:
-        busy = busy or self.query_runner.busy
-        self.busy_bar.setVisible(busy)
-        self.busy_label.setText("Working…" if busy else "")
 
     def _count_rows(self, table: str) -> None:
         src, ds, v = self.source, self.datastack, self.version
@@ -352,8 +362,7 @@ class MainWindow(QMainWindow):
                               on_result=lambda n: self.browser.update_row_count(table, n))
 
     def _count_failed(self, err) -> None:
-        self.show_error(err)
-        self.browser.reset_count_button()
+        self.browser.reset_count_button()  # the sink shows the error
 
     def _copy_code(self, spec) -> None:
         spec = self._with_context(spec)
@@ -364,22 +373,16 @@ class MainWindow(QMainWindow):
         if self.source.kind == "local":
             code = ("# Local sample datastack: on a CAVE server the same query reads:\n" + code)
         QApplication.clipboard().setText(code)
-        self.statusBar().showMessage("caveclient code copied to the clipboard.", 5000)
+        self.show_message("caveclient code copied to the clipboard.")
 
     # ---- messages, about, layout -------------------------------------------------------
     def show_message(self, text: str) -> None:
-        self.statusBar().setStyleSheet("")
-        self.statusBar().showMessage(str(text), 10000)
+        self.sink.note(str(text))
 
     def show_error(self, err) -> None:
-        text = str(err)
-        self.statusBar().setStyleSheet("QStatusBar { color: #c0392b; }")
-        self.statusBar().showMessage(text, 15000)
-        self.statusBar().messageChanged.connect(self._reset_status_style)
-
-    def _reset_status_style(self, text: str) -> None:
-        if not text:
-            self.statusBar().setStyleSheet("")
+        """An error in words (a CavernError or text), through the window's sink: a rejected
+        token or terms of service to accept are offered a dialog."""
+        self.sink.error(err)
 
     def show_about(self) -> None:
         credits = []

@@ -6,15 +6,18 @@ worker with progress and Cancel.
 """
 from __future__ import annotations
 
+import html
 from typing import Callable
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from models.errors import AuthError, CavernError, InvalidInputError, PermissionDeniedError
 from services.cave.token_store import normalise_server
+from ui.common import status_sink, styles
+from ui.common.request_status_bar import RequestStatusBar
 from ui.common.workers import RequestRunner
 
 DEFAULT_SERVER = "https://global.daf-apis.com"
@@ -69,22 +72,23 @@ class CaveConnectDialog(QDialog):
         self.token_label = QLabel()
         self.keyring_label = QLabel()  # a warning when tokens cannot be kept safely
         self.keyring_label.setWordWrap(True)
-        self.keyring_label.setStyleSheet("color: #b9770e;")
+        self.keyring_label.setStyleSheet(styles.WARNING_STYLE)
         self.keyring_label.setVisible(False)
         self.set_token_button = QPushButton("Set token…")
         self.forget_token_button = QPushButton("Forget token")
         self.fetch_button = QPushButton("List datastacks")
         self.datastack_combo = QComboBox(minimumContentsLength=28)
         self.datastack_combo.setEnabled(False)
-        self.progress = QProgressBar(maximumHeight=12)
-        self.progress.setRange(0, 0)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel request")
-        self.cancel_button.setVisible(False)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setOpenExternalLinks(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        # One status line (message, progress, Cancel); the dialog's requests report to it
+        # through its own sink, so a rejected token is offered here, for this server.
+        self.status = RequestStatusBar(self.runner, stacked=True)
+        self.status.label.setOpenExternalLinks(True)
+        self.status.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.progress, self.cancel_button = self.status.progress, self.status.cancel_button
+        self.cancel_button.setText("Cancel request")
+        self.sink = status_sink.install(self, status_sink.StatusSink(self._sink_show, self))
+        self.sink.auth_handler = self._offer_token
+        self.sink.terms_handler = None  # the status line links to the terms page
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -103,12 +107,8 @@ class CaveConnectDialog(QDialog):
         form.addRow("Token", token_row)
         form.addRow("", self.keyring_label)
         form.addRow("Datastack", ds_row)
-        busy = QHBoxLayout()
-        busy.addWidget(self.progress, 1)
-        busy.addWidget(self.cancel_button)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        lay.addLayout(busy)
         lay.addWidget(self.status)
         lay.addWidget(self.buttons)
 
@@ -116,7 +116,6 @@ class CaveConnectDialog(QDialog):
         self.set_token_button.clicked.connect(self.ask_token)
         self.forget_token_button.clicked.connect(self._forget_token)
         self.fetch_button.clicked.connect(self.fetch_datastacks)
-        self.cancel_button.clicked.connect(self.runner.cancel)
         self.runner.busyChanged.connect(self._busy)
         self.runner.failed.connect(self._failed)
         self.buttons.accepted.connect(self._accept)
@@ -169,8 +168,13 @@ class CaveConnectDialog(QDialog):
         try:
             self.tokens.forget_token(self.server())
         except CavernError as exc:
+            # the token may still be stored: say so and leave "Forget token" to try again
+            self._server_changed(self.server_combo.currentText())
             self._say(str(exc), error=True)
+            self.forget_token_button.setEnabled(True)
+            return
         self._server_changed(self.server_combo.currentText())
+        self._say("The token for this server is forgotten.")
 
     # ---- datastacks --------------------------------------------------------------
     def fetch_datastacks(self) -> None:
@@ -200,22 +204,35 @@ class CaveConnectDialog(QDialog):
         self._say(f"{len(names)} datastacks on this server." if names
                   else "This server lists no datastacks you can read.")
 
+    def _sink_show(self, text: str, kind: str, _ms: int) -> None:
+        """Where the sink shows this dialog's request errors (after _failed, so it only
+        adds the words that help: a link to the terms, the Set token hint)."""
+        self._failed_text(text, kind)
+
     def _failed(self, err: CavernError) -> None:
-        text = str(err)
+        self._last_error = err  # the sink shows it right after (see _failed_text)
+
+    def _failed_text(self, text: str, kind: str) -> None:
+        err = getattr(self, "_last_error", None)
+        self._last_error = None
+        text = html.escape(text)
         if isinstance(err, PermissionDeniedError) and err.tos_url:
-            text += f" <a href='{err.tos_url}'>Open the terms of service</a>"
-        self._say(text, error=True)
+            text += (f" <a href='{html.escape(err.tos_url, quote=True)}'>Open the terms of "
+                     "service</a>")
         if isinstance(err, AuthError):
-            self._say(text + " Use “Set token…” to replace it.", error=True)
+            text += " Use “Set token…” to replace it."
+        self.status.show_text(text, kind, rich=True)
+
+    def _offer_token(self, err: AuthError) -> bool:
+        answer = QMessageBox.question(
+            self, "Token rejected", f"{err}\n\nPaste a new token for {self.server()}?")
+        return answer == QMessageBox.StandardButton.Yes and self.ask_token()
 
     def _busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
         self.fetch_button.setEnabled(not busy)
 
     def _say(self, text: str, error: bool = False) -> None:
-        colour = "#c0392b" if error else "#333"
-        self.status.setText(f"<span style='color:{colour}'>{text}</span>" if text else "")
+        self.status.show_text(text, "error" if error else "")
 
     def _accept(self) -> None:
         if self._source is None or self.datastack_combo.currentIndex() < 0:

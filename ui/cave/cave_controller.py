@@ -13,8 +13,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidget,
                                QListWidgetItem, QMessageBox, QVBoxLayout)
 
-from models.errors import AuthError, CavernError, PermissionDeniedError
-from ui.cave.cave_connect_dialog import CaveConnectDialog, TokenDialog, open_url
+from models.errors import AuthError, CavernError
+from ui.cave.cave_connect_dialog import CaveConnectDialog, TokenDialog
 from ui.common.workers import RequestRunner
 
 MAX_RECENT = 8
@@ -51,9 +51,10 @@ class CaveController(QObject):
         menu.insertAction(first, self.token_action)
         menu.insertSeparator(first)
         window.contextChanged.connect(self._context_changed)
-        for runner in (window.query_runner, window.meta_runner, window.count_runner):
-            runner.failed.connect(self._maybe_offer_token)
-        self.save_runner.failed.connect(window.show_error)
+        # Every request of the window reports to its sink; a rejected token, from whichever
+        # panel, comes here (terms of service: the sink's own dialog).
+        window.sink.auth_handler = self.offer_token
+        window.request_status.track(self.save_runner)  # the offline copy's progress
         self._context_changed(window.workspace)
 
     # ---- connect -------------------------------------------------------------------
@@ -75,22 +76,15 @@ class CaveController(QObject):
         self.window.add_datastack(source, datastack, label=f"{datastack} @ {host}")
 
     # ---- tokens ----------------------------------------------------------------------
-    def _maybe_offer_token(self, err: CavernError) -> None:
+    def offer_token(self, err: AuthError) -> bool:
+        """The server rejected the token (any request of the window): offer a new one.
+        Returns whether a new token was stored."""
         src = self.window.source
         if getattr(src, "kind", "") != "cave":
-            return
-        if isinstance(err, AuthError):
-            answer = QMessageBox.question(
-                self.window, "Token rejected",
-                f"{err}\n\nPaste a new token for {src.server}?")
-            if answer == QMessageBox.StandardButton.Yes:
-                self.replace_token()
-        elif isinstance(err, PermissionDeniedError) and err.tos_url:
-            answer = QMessageBox.question(
-                self.window, "Terms of service",
-                f"{err}\n\nOpen the terms of service page in your browser?")
-            if answer == QMessageBox.StandardButton.Yes:
-                open_url(err.tos_url)
+            return False
+        answer = QMessageBox.question(
+            self.window, "Token rejected", f"{err}\n\nPaste a new token for {src.server}?")
+        return answer == QMessageBox.StandardButton.Yes and self.replace_token()
 
     def replace_token(self, token: str | None = None) -> bool:
         """Store a new token for the current server and rebuild its connections."""
@@ -118,7 +112,7 @@ class CaveController(QObject):
         self.window.select_datastack(self.window.datastack, source=new)
         src.close()  # its sessions used the old token
         where = "in the system keyring" if in_keyring else "for this session only"
-        self.window.statusBar().showMessage(f"New token stored {where}.", 8000)
+        self.window.show_message(f"New token stored {where}.")
         return True
 
     # ---- offline copy ------------------------------------------------------------------
@@ -161,11 +155,18 @@ class CaveController(QObject):
         from services.local.offline_copy import save_version_offline
         w = self.window
         src, ds, v = w.source, w.datastack, w.version
-        w.statusBar().showMessage(f"Saving {len(tables)} tables of {ds} v{v}…")
-        return self.save_runner.run(save_version_offline, src, ds, v, tables, folder,
-                                    on_result=self._saved)
+        w.show_message(f"Saving {len(tables)} tables of {ds} v{v}…")
+
+        def work(cancel):
+            # the copy's per-table progress goes through the token, like a query's pages
+            def progress(done: int, total: int, name: str) -> None:
+                cancel.report(done, total, 0, f"saving {name}")
+            return save_version_offline(src, ds, v, tables, folder, cancel=cancel,
+                                        progress=progress)
+
+        return self.save_runner.run(work, on_result=self._saved)
 
     def _saved(self, folder) -> None:
         w = self.window
         w.open_datastack_folder(str(folder))
-        w.statusBar().showMessage(f"Saved for offline use in {folder}; opened as a local datastack.", 10000)
+        w.show_message(f"Saved for offline use in {folder}; opened as a local datastack.")

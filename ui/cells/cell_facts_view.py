@@ -4,8 +4,9 @@ from __future__ import annotations
 import html
 
 from services.cells.cell_inspection import Inspection
+from ui.common import styles
 
-MUTED = "#777"
+MUTED = styles.MUTED
 
 
 def _fmt_int(v) -> str:
@@ -26,7 +27,7 @@ def facts_html(insp: Inspection) -> str:
     out = [f"<h3 style='margin:0'>Cell {r.root_id}</h3>"]
     s = insp.status
     if insp.is_stale:
-        out.append(f"<p style='color:#a05a00'><b>Root id not current.</b> {e(s.message)}</p>")
+        out.append(f"<p style='color:{styles.NOTE}'><b>Root id not current.</b> {e(s.message)}</p>")
     ident = [("Root id", f"<code>{r.root_id}</code>"),
              ("Nucleus id", _unknown() if r.nucleus_id is None else f"<code>{r.nucleus_id}</code>"),
              ("Datastack", e(r.datastack)),

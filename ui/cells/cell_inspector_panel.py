@@ -15,8 +15,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QTextBrowser, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QPushButton, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
 from models.errors import CancelledError, CavernError
 from services.cells.cell_inspection import (LINK_KINDS, SITE_CHOICES, Inspection, cell_link,
@@ -24,11 +23,11 @@ from services.cells.cell_inspection import (LINK_KINDS, SITE_CHOICES, Inspection
 from ui.cells.cell_facts_view import facts_html
 from ui.cells.cell_history import CellHistory
 from ui.cells.link_dialog import link_summary_html
+from ui.common import status_sink
+from ui.common.request_status_bar import RequestStatusBar
+from ui.common.styles import ERROR_STYLE, NOTE_STYLE  # noqa: F401 - ERROR_STYLE: for tests
 from ui.common.workers import RequestRunner
 from ui.common.workspace_view import WorkspaceView
-
-ERROR_STYLE = "color: #c0392b;"
-NOTE_STYLE = "color: #7a5b00;"
 
 
 class CellInspectorPanel(WorkspaceView, QWidget):
@@ -67,18 +66,12 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         top.addWidget(QLabel("Recent:"))
         top.addWidget(self.recent_combo)
 
-        self.progress = QProgressBar(maximum=0, textVisible=False, maximumHeight=10)
-        self.cancel_button = QPushButton("Cancel")
-        busy = QHBoxLayout()
-        busy.addWidget(self.progress, 1)
-        busy.addWidget(self.cancel_button)
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
-
-        self.status = QLabel("Type a root id or nucleus id, or double-click a root id in the "
-                             "results.")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # lookups and links share one status line: message, progress and Cancel
+        self.status_bar = RequestStatusBar(self.runner, self.link_runner)
+        self.status = self.status_bar.label
+        self.progress, self.cancel_button = self.status_bar.progress, self.status_bar.cancel_button
+        self.status_bar.show_text("Type a root id or nucleus id, or double-click a root id in "
+                                  "the results.")
         self.stale_label = QLabel()
         self.stale_label.setWordWrap(True)
         self.stale_label.setStyleSheet(NOTE_STYLE)
@@ -132,8 +125,7 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
-        lay.addLayout(busy)
-        lay.addWidget(self.status)
+        lay.addWidget(self.status_bar)
         lay.addLayout(stale)
         lay.addWidget(self.facts, 1)
         lay.addLayout(actions)
@@ -147,8 +139,6 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         QShortcut(QKeySequence("Alt+Left"), self, self.go_back)
         QShortcut(QKeySequence("Alt+Right"), self, self.go_forward)
         self.recent_combo.activated.connect(self._go_recent)
-        self.cancel_button.clicked.connect(self.runner.cancel)
-        self.cancel_button.clicked.connect(self.link_runner.cancel)
         self.runner.busyChanged.connect(self._busy)
         # Cancel reports through `failed` only; other errors come through on_error
         self.runner.failed.connect(self._cancelled)
@@ -199,8 +189,8 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         """Open a dialog that builds a Neuroglancer link of result rows; returns it."""
         from ui.cells.link_dialog import LinkDialog
         if self.source is None or not self.datastack:
-            self._error(CavernError("No datastack is open.",
-                                    hint="Pick a datastack first, then select rows."))
+            self._input_error(CavernError("No datastack is open.",
+                                          hint="Pick a datastack first, then select rows."))
             return None
         dlg = LinkDialog(self.ws, frame, group_by=group_by,
                          site=self.site_combo.currentData(), parent=self)
@@ -215,10 +205,11 @@ class CellInspectorPanel(WorkspaceView, QWidget):
 
     def _lookup(self, text: str, remember: bool) -> None:
         if self.source is None or not self.datastack:
-            self._error(CavernError("No datastack is open.", hint="Pick a datastack first."))
+            self._input_error(CavernError("No datastack is open.",
+                                          hint="Pick a datastack first."))
             return
         if not text.strip():
-            self._error(CavernError("Type a root id or a nucleus id first."))
+            self._input_error(CavernError("Type a root id or a nucleus id first."))
             return
         self._asked = text
         self._set_status(f"Looking up {text.strip()} in {self.datastack}…")
@@ -296,7 +287,7 @@ class CellInspectorPanel(WorkspaceView, QWidget):
     def _with_link(self, then) -> None:
         """Build the link for the shown cell (in a worker), then open or copy it."""
         if self.record is None:
-            self._error(CavernError("Inspect a cell first."))
+            self._input_error(CavernError("Inspect a cell first."))
             return
         if self.link is not None:
             then(self.link)
@@ -337,7 +328,7 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         if QDesktopServices.openUrl(QUrl(link.url, QUrl.ParsingMode.TolerantMode)):
             self._set_status("Opened the link in your web browser.")
         else:
-            self._error(CavernError("No web browser could be started.",
+            self._input_error(CavernError("No web browser could be started.",
                                     hint="Use Copy link and paste it into a browser."))
 
     def _copy_url(self, link) -> None:
@@ -363,10 +354,7 @@ class CellInspectorPanel(WorkspaceView, QWidget):
 
     # ---- state -----------------------------------------------------------------------
     def _busy(self, _b: bool) -> None:
-        busy = self.runner.busy or self.link_runner.busy
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        self.inspect_button.setEnabled(not busy)
+        self.inspect_button.setEnabled(not self.status_bar.busy)
 
     def _update_history_widgets(self) -> None:
         self.back_button.setEnabled(self.history.can_back())
@@ -388,8 +376,7 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         self._update_history_widgets()
 
     def _set_status(self, text: str, warn: bool = False) -> None:
-        self.status.setStyleSheet(NOTE_STYLE if warn else "")
-        self.status.setText(text)
+        self.status_bar.show_text(text, "note" if warn else "")
 
     def _cancelled(self, err: CavernError) -> None:
         if isinstance(err, CancelledError):
@@ -399,6 +386,11 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         if isinstance(err, CancelledError):
             self._set_status("Cancelled.")
             return
-        self.status.setStyleSheet(ERROR_STYLE)
-        self.status.setText(str(err))
+        self.status_bar.show_text(str(err), "error")
         self.message.emit(str(err))
+
+    def _input_error(self, err: CavernError) -> None:
+        """An error found before any request (no datastack, no id): shown here and, like
+        a request's, in the window's status line."""
+        self._error(err)
+        status_sink.report_error(self, err)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QVBoxLayout)
+                               QPushButton, QVBoxLayout)
 
 from models.errors import CancelledError, CavernError
 from services.links import neuroglancer_links as ngl
 from services.cells.cell_inspection import SITE_CHOICES, short_cell_link
+from ui.common import status_sink
+from ui.common.request_status_bar import RequestStatusBar
 from ui.common.workers import RequestRunner
 
 NO_GROUP = "(one layer)"
@@ -30,8 +32,8 @@ def groupable_columns(frame) -> list[str]:
         if s.dtype.kind in "OSUb" or str(s.dtype) in ("string", "category"):
             try:
                 n = s.nunique(dropna=False)
-            except TypeError:  # list cells (positions) are not hashable
-                continue
+            except Exception:  # noqa: BLE001 - list cells (positions, numpy or Arrow lists)
+                continue  # have no distinct values to make layers of
             if 1 <= n <= MAX_GROUP_VALUES:
                 out.append(str(c))
     return out
@@ -74,16 +76,9 @@ class LinkDialog(QDialog):
         form.addRow("Layers by:", self.group_combo)
         form.addRow("Open in:", self.site_combo)
 
-        self.progress = QProgressBar(maximum=0, textVisible=False, maximumHeight=10)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        busy = QHBoxLayout()
-        busy.addWidget(self.progress, 1)
-        busy.addWidget(self.cancel_button)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_bar = RequestStatusBar(self.runner, stacked=True)
+        self.status = self.status_bar.label
+        self.progress, self.cancel_button = self.status_bar.progress, self.status_bar.cancel_button
         self.open_button = QPushButton("Open in browser")
         self.copy_button = QPushButton("Copy link")
         self.short_button = QPushButton("Short link")
@@ -99,8 +94,7 @@ class LinkDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
         lay.addLayout(form)
-        lay.addLayout(busy)
-        lay.addWidget(self.status)
+        lay.addWidget(self.status_bar)
         lay.addLayout(buttons)
         self.resize(520, 260)
 
@@ -110,11 +104,8 @@ class LinkDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         for combo in (self.position_combo, self.group_combo, self.site_combo):
             combo.currentIndexChanged.connect(self._forget)
-        self.runner.busyChanged.connect(self._busy)
-        self.cancel_button.clicked.connect(self.runner.cancel)
         self.runner.failed.connect(
-            lambda err: self.status.setText("Cancelled.") if isinstance(err, CancelledError)
-            else None)
+            lambda err: self._say("Cancelled.") if isinstance(err, CancelledError) else None)
         if not n:
             self._error(CavernError("No rows are selected.",
                                     hint="Select rows in the results table first."))
@@ -131,8 +122,7 @@ class LinkDialog(QDialog):
 
     def build(self, then=None) -> None:
         opts = self.options()
-        self.status.setStyleSheet("")
-        self.status.setText("Building the link…")
+        self._say("Building the link…")
 
         def job(cancel=None):
             return ngl.rows_link(self.ws.info, self.frame, **opts)
@@ -146,8 +136,8 @@ class LinkDialog(QDialog):
 
     def _set_link(self, link) -> None:
         self.link = link
-        self.status.setStyleSheet("color: #7a5b00;" if (link.n_dropped or link.notes) else "")
-        self.status.setText(link_summary_html(link))
+        self.status_bar.show_text(link_summary_html(link),
+                                  "note" if (link.n_dropped or link.notes) else "", rich=True)
         self.linkReady.emit(link)
 
     def _with_link(self, then) -> None:
@@ -158,11 +148,11 @@ class LinkDialog(QDialog):
 
     def _forget(self, *_a) -> None:
         self.link = None
-        self.status.setText("")
+        self._say("")
 
     def _shorten(self) -> None:
         def go(link):
-            self.status.setText("Uploading the state for a short link…")
+            self._say("Uploading the state for a short link…")
             self.runner.run(short_cell_link, self.ws, link,
                             on_result=self._set_link, on_error=self._error)
 
@@ -170,23 +160,23 @@ class LinkDialog(QDialog):
 
     def _open(self, link) -> None:
         if not QDesktopServices.openUrl(QUrl(link.url, QUrl.ParsingMode.TolerantMode)):
-            self._error(CavernError("No web browser could be started.",
-                                    hint="Use Copy link and paste it into a browser."))
+            err = CavernError("No web browser could be started.",
+                              hint="Use Copy link and paste it into a browser.")
+            self._error(err)
+            status_sink.report_error(self, err)
 
     def _copy(self, link) -> None:
         QGuiApplication.clipboard().setText(link.url)
         self.message.emit(f"Neuroglancer link copied ({link.length:,} characters).")
 
-    def _busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
+    def _say(self, text: str) -> None:
+        self.status_bar.show_text(text)
 
     def _error(self, err: CavernError) -> None:
         if isinstance(err, CancelledError):
-            self.status.setText("Cancelled.")
+            self._say("Cancelled.")
             return
-        self.status.setStyleSheet("color: #c0392b;")
-        self.status.setText(html.escape(str(err)))
+        self.status_bar.show_text(str(err), "error")
         self.message.emit(str(err))
 
 

@@ -11,6 +11,12 @@ on the global QThreadPool) is freed on the GUI thread, so a result (or a bound m
 as ``ResultRows.prewarm`` that holds one) is not kept for the rest of the session. Every
 runner registers itself (weakly) in :mod:`ui.common.runner_registry` so that quitting
 can cancel all of them.
+
+Progress a service reports through its token (``CancelToken.report``, called on the
+worker thread) arrives as the runner's ``progressed`` signal on the GUI thread: the
+token's ``on_progress`` only emits a signal of a small per-job QObject, queued to the
+runner, so no widget is ever touched from the worker. Errors, progress and results' notes
+also go to the window's StatusSink (:mod:`ui.common.status_sink`).
 """
 from __future__ import annotations
 
@@ -20,12 +26,12 @@ import weakref
 from typing import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from superqt.utils import create_worker
 
 from models.errors import CancelledError, CavernError
 from services.source import CancelToken
-from ui.common import runner_registry
+from ui.common import runner_registry, status_sink
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,11 @@ def as_cavern_error(exc: BaseException) -> CavernError:
                        hint="The app is still usable; please report this if it repeats.")
 
 
+class _ProgressRelay(QObject):
+    """Carries one job's Progress from its worker thread to its runner (queued)."""
+    progress = Signal(int, object)  # the job's generation, services.source.Progress
+
+
 class _Job:
     """One started worker and what its result goes to.
 
@@ -47,13 +58,21 @@ class _Job:
     is this small husk, freed with the worker.
     """
 
-    __slots__ = ("runner", "gen", "token", "worker", "on_result", "on_error")
+    __slots__ = ("runner", "gen", "token", "worker", "on_result", "on_error", "relay",
+                 "await_outcome")
 
     def __init__(self, runner: "RequestRunner", gen: int, token: CancelToken, worker,
-                 on_result, on_error):
+                 on_result, on_error, await_outcome: bool = False):
         self.runner = weakref.ref(runner)
         self.gen, self.token, self.worker = gen, token, worker
         self.on_result, self.on_error = on_result, on_error
+        self.await_outcome = await_outcome
+        # Made here, on the GUI thread, and queued to the runner: the worker only emits.
+        self.relay = _ProgressRelay()
+        self.relay.progress.connect(runner._progress_from_worker,
+                                    Qt.ConnectionType.QueuedConnection)
+        relay, g = self.relay, gen
+        token.on_progress = lambda p: relay.progress.emit(g, p)
 
     def live_runner(self):
         runner = self.runner()
@@ -63,6 +82,8 @@ class _Job:
         """The worker has ended (superqt's ``_finished``, its last signal)."""
         worker, self.worker = self.worker, None
         self.on_result = self.on_error = None
+        self.token.on_progress = None  # the function has returned: nothing reports now
+        self.relay = None
         runner = self.live_runner()
         if runner is not None:
             runner._workers.discard(self)
@@ -137,6 +158,7 @@ class RequestRunner(QObject):
     busyChanged = Signal(bool)
     failed = Signal(object)  # CavernError of the current request
     succeeded = Signal(object)  # result of the current request
+    progressed = Signal(object)  # services.source.Progress of the current request (GUI thread)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -144,6 +166,7 @@ class RequestRunner(QObject):
         self._token: CancelToken | None = None
         self._busy = False
         self._workers: set[_Job] = set()  # started jobs, until each worker ends
+        self._awaiting = False  # the current job reports its own outcome after a Cancel
         runner_registry.register(self)
 
     @property
@@ -156,7 +179,11 @@ class RequestRunner(QObject):
         return len(self._workers)
 
     def run(self, fn: Callable, *args, on_result: Callable | None = None,
-            on_error: Callable | None = None, pass_cancel: bool = True, **kwargs) -> CancelToken:
+            on_error: Callable | None = None, pass_cancel: bool = True,
+            await_outcome: bool = False, **kwargs) -> CancelToken:
+        """Start ``fn``. With ``await_outcome`` a Cancel only asks the work to stop: what
+        the work then did is reported (its result if it returned, CancelledError only if
+        it raised one). For work whose late result is a fact, e.g. a file already written."""
         self.cancel(quiet=True)
         self._generation += 1
         token = CancelToken()
@@ -165,7 +192,8 @@ class RequestRunner(QObject):
             kwargs["cancel"] = token
         # _ignore_errors: errors come to _done_err below, never re-raised in the GUI thread
         worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True, **kwargs)
-        job = _Job(self, self._generation, token, worker, on_result, on_error)
+        job = _Job(self, self._generation, token, worker, on_result, on_error, await_outcome)
+        self._awaiting = await_outcome
         self._workers.add(job)
         _connect(worker, job)
         self._set_busy(True)
@@ -176,11 +204,17 @@ class RequestRunner(QObject):
         _bury()
         return token
 
+    def _progress_from_worker(self, gen: int, progress) -> None:
+        if gen == self._generation and self._busy:  # a stale job's progress is not news
+            self.progressed.emit(progress)
+            status_sink.route_progress(self, progress)
+
     def _done_ok(self, job: _Job, value) -> None:
-        if job.gen != self._generation or job.token.cancelled:
+        if job.gen != self._generation or (job.token.cancelled and not job.await_outcome):
             return  # a newer request superseded this one
         on_result = job.on_result
         self._set_busy(False)
+        status_sink.route_result(self, value)  # before on_result: its message comes last
         if on_result:
             on_result(value)
         self.succeeded.emit(value)
@@ -190,16 +224,21 @@ class RequestRunner(QObject):
             return
         on_error = job.on_error
         self._set_busy(False)
-        err = CancelledError() if job.token.cancelled else as_cavern_error(exc)
+        if job.await_outcome:  # only what the work raised counts
+            err = as_cavern_error(exc)
+        else:
+            err = CancelledError() if job.token.cancelled else as_cavern_error(exc)
         if on_error:
             on_error(err)
         self.failed.emit(err)
+        status_sink.route_error(self, err)
 
     def cancel(self, quiet: bool = False) -> None:
-        """Cancel the running request; unless quiet, report it as cancelled."""
+        """Cancel the running request; unless quiet, report it as cancelled (for work
+        started with ``await_outcome``, the work's own outcome is reported when it ends)."""
         if self._token is not None and self._busy:
             self._token.cancel()
-            if not quiet:
+            if not quiet and not self._awaiting:
                 self._generation += 1  # its late result is stale now
                 self._set_busy(False)
                 self.failed.emit(CancelledError())

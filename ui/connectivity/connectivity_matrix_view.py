@@ -21,6 +21,7 @@ from services.results.export import export_frame
 from ui.connectivity.cell_set_editor import CellSetEditor
 from ui.connectivity.matrix_image_plot import MatrixImagePlot
 from ui.connectivity.partners_view import table_view
+from ui.common import status_sink
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
 from ui.common.workers import RequestRunner
@@ -173,12 +174,12 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
     # ---- compute -------------------------------------------------------------------------
     def request(self) -> None:
         if self.source is None:
-            return self._failed(CavernError("Open a datastack first."))
+            return self._input_error(CavernError("Open a datastack first."))
         try:
             pre = self.pre_editor.draft()
             post = None if self.same_sets.isChecked() else self.post_editor.draft()
         except CavernError as err:
-            return self._failed(err)
+            return self._input_error(err)
         self.status.show_text("Fetching the cells and their synapses…")
         self.runner.run(_compute, self.ws, pre, post,
                         self.order, self.hide_unconnected.isChecked(), on_result=self._arrived)
@@ -218,6 +219,11 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
     def _failed(self, err: CavernError) -> None:
         self.status.show_text(str(err), error=not isinstance(err, CancelledError))
         self.message.emit(str(err))
+
+    def _input_error(self, err: CavernError) -> None:
+        """An error found before any request: here, and in the window's status line."""
+        self._failed(err)
+        status_sink.report_error(self, err)
 
     # ---- hover and click -------------------------------------------------------------------
     def pair_under(self, row: int, col: int) -> tuple[int, int] | None:
@@ -293,7 +299,8 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
             export_frame(frame, path, cancel=cancel)
             return len(frame)
         self.status.show_text("Exporting the matrix…")
-        self.runner.run(work, on_result=lambda n: self._exported(path, f"{n:,} rows"))
+        self.runner.run(work, await_outcome=True,  # a file written is reported as written
+                        on_result=lambda n: self._exported(path, f"{n:,} rows"))
 
     def _ask_figure(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export figure", "matrix.png",
@@ -305,7 +312,7 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         try:
             self.plot.export_figure(path)
         except (OSError, RuntimeError, ValueError) as exc:
-            return self._failed(ExportError(f"Could not write the figure '{path}': {exc}"))
+            return self._input_error(ExportError(f"Could not write the figure '{path}': {exc}"))
         self._exported(path, "figure")
 
     def _exported(self, path: str, what: str) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from services.connectivity.connectivity_partners import (
     Histogram, depth_histogram, synapse_size_histogram, synapses_per_connection_histogram)
+from ui.common import styles
 
 BAR_BRUSH = pg.mkBrush(70, 130, 180)
 PICKED_BRUSH = pg.mkBrush(230, 126, 34)
@@ -114,7 +115,7 @@ class PartnerPlots(QWidget):
         self.log_size = QCheckBox("Log size axis")
         self.log_size.setToolTip("Synapse sizes span orders of magnitude: bin them on a log axis.")
         self.hint = QLabel("Click a bar to select those partners.")
-        self.hint.setStyleSheet("color: #666;")
+        self.hint.setStyleSheet(styles.MUTED_STYLE)
         top = QHBoxLayout()
         top.addWidget(self.hint, 1)
         top.addWidget(self.log_size)

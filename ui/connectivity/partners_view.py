@@ -19,6 +19,7 @@ from services.connectivity.connectivity_partners import partners_by_type
 from services.connectivity.connectivity_queries import PartnersResult, fetch_partners
 from services.results.export import export_frame
 from ui.connectivity.connectivity_plots import PartnerPlots
+from ui.common import status_sink
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
 from ui.common.workers import RequestRunner
@@ -147,11 +148,11 @@ class PartnersView(WorkspaceView, QWidget):
 
     def request(self) -> None:
         if self.source is None:
-            return self._failed(CavernError("Open a datastack first."))
+            return self._input_error(CavernError("Open a datastack first."))
         try:
             root = parse_id(self.root_edit.text(), "root_id", "root id")
         except CavernError as err:
-            return self._failed(err)
+            return self._input_error(err)
         table = self.type_combo.currentText()
         table = None if table in ("", NO_TYPE_TABLE) else table
         self.status.show_text(f"Fetching the synapses of {root}…")
@@ -175,6 +176,11 @@ class PartnersView(WorkspaceView, QWidget):
     def _failed(self, err: CavernError) -> None:
         self.status.show_text(str(err), error=not isinstance(err, CancelledError))
         self.message.emit(str(err))
+
+    def _input_error(self, err: CavernError) -> None:
+        """An error found before any request: here, and in the window's status line."""
+        self._failed(err)
+        status_sink.report_error(self, err)
 
     # ---- shown rows -----------------------------------------------------------------------
     def partners(self, direction: str) -> pd.DataFrame:
@@ -305,7 +311,8 @@ class PartnersView(WorkspaceView, QWidget):
         if ids:
             df = df[df["partner_root_id"].isin(ids)]
         self.status.show_text(f"Exporting {len(df):,} partners…")
-        self.runner.run(export_frame, df, path, on_result=lambda p: self._exported(p, len(df)))
+        self.runner.run(export_frame, df, path, await_outcome=True,  # written is written
+                        on_result=lambda p: self._exported(p, len(df)))
 
     def _exported(self, path, n: int) -> None:
         text = f"Exported {n:,} partners to {path}."

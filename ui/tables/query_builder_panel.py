@@ -5,6 +5,8 @@ a bad value marks its field red with the reason and the Run button waits.
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel,
@@ -15,8 +17,9 @@ from models.datastack import TableInfo
 from models.errors import InvalidInputError
 from models.filters import OPS_FOR_KIND, STRING, Filter, Op, build_filter
 from models.query_spec import QuerySpec
+from ui.common import styles
 
-BAD_STYLE = "QLineEdit { border: 1px solid #c0392b; background: #fdecea; }"
+BAD_STYLE = styles.BAD_FIELD_STYLE
 PLACEHOLDER = {Op.IN: "ids or values, comma/space separated", Op.NOT_IN: "values to exclude",
                Op.BETWEEN: "low, high", Op.WITHIN: "x0, y0, z0, x1, y1, z1",
                Op.REGEX: "regular expression, e.g. ^23P"}
@@ -38,7 +41,7 @@ class FilterRow(QWidget):
         self.units_combo.setToolTip("Box corners in voxels of the table's resolution, or in nm")
         self.remove_button = QToolButton(text="✕", toolTip="Remove this filter")
         self.error_label = QLabel()
-        self.error_label.setStyleSheet("color: #c0392b;")
+        self.error_label.setStyleSheet(styles.ERROR_STYLE)
         self.error_label.setWordWrap(True)
         self.error_label.setVisible(False)
         # Two lines, so the value field stays wide in a narrow dock.
@@ -280,7 +283,7 @@ class QueryBuilderPanel(QWidget):
         try:
             spec = self.spec()
         except InvalidInputError as exc:
-            self.status.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self.status.setText(styles.html_span(html.escape(str(exc)), "error"))
             self.message.emit(str(exc))
             return None
         self.status.clear()

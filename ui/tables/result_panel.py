@@ -21,15 +21,15 @@ from models.errors import CancelledError, CavernError
 from models.query_spec import QueryResult
 from services.results.export import export_format, export_frame
 from services.results.result_rows import is_missing
+from ui.common import status_sink
 from ui.common.result_table_model import ResultTableModel, is_root_id_column
+from ui.common.styles import ERROR_STYLE, WARNING_STYLE
 from ui.common.workers import RequestRunner
 
 FILTER_DELAY_MS = 250  # wait for a pause in typing before filtering
 SYNC_FILTER_ROWS = 200_000  # below this the filter runs at once on the GUI thread
 PREWARM_ROWS = 50_000  # above this, filter indexes are built in the background on arrival
 MAX_COPY_ROWS = 100_000  # more than this belongs in a file, not the clipboard
-ERROR_STYLE = "color: #c0392b;"
-WARN_STYLE = "color: #b9770e;"
 FILE_FILTERS = "CSV (*.csv);;Parquet (*.parquet);;TSV (*.tsv)"
 
 
@@ -214,7 +214,7 @@ class ResultPanel(QWidget):
             text += " · " + " ".join(notes)
         self.set_message(text)
         if self.result.truncated or notes:
-            self.status.setStyleSheet(WARN_STYLE)
+            self.status.setStyleSheet(WARNING_STYLE)
 
     # ---- selection, copy, double-click -------------------------------------------------
     def selected_view_rows(self) -> np.ndarray:
@@ -301,11 +301,14 @@ class ResultPanel(QWidget):
             export_format(path, fmt)
         except CavernError as err:
             self._export_failed(err)
+            status_sink.report_error(self, err)
             return
         rows = self.model.rows
         view_rows = self.selected_view_rows() if selected_only else None
         if selected_only and len(view_rows) == 0:
-            self._export_failed(CavernError("Select the rows to export first."))
+            err = CavernError("Select the rows to export first.")
+            self._export_failed(err)
+            status_sink.report_error(self, err)
             return
         n = len(view_rows) if selected_only else rows.n_rows
         self.set_message(f"Exporting {n:,} rows to {Path(path).name}…")
@@ -315,7 +318,10 @@ class ResultPanel(QWidget):
             return str(export_frame(frame, path, fmt, cancel=cancel,
                                     progress=self._exportProgress.emit))
 
-        self.export_runner.run(work, on_result=lambda p: self._export_done(p, n))
+        # await_outcome: a Cancel that comes after the file was written (during the final
+        # rename) is too late; what export_frame did is what the panel says
+        self.export_runner.run(work, await_outcome=True,
+                               on_result=lambda p: self._export_done(p, n))
 
     def _export_progress(self, done: int, total: int) -> None:
         if self.export_runner.busy and done < total:
@@ -326,7 +332,10 @@ class ResultPanel(QWidget):
         self.exportFinished.emit(path)
 
     def _export_failed(self, err: CavernError) -> None:
-        self.set_message(f"Export failed: {err}", error=not isinstance(err, CancelledError))
+        if isinstance(err, CancelledError):
+            self.set_message("Export cancelled; no file was written or changed.")
+        else:
+            self.set_message(f"Export failed: {err}", error=True)
         self.exportFailed.emit(str(err))
 
     def _export_busy(self, busy: bool) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QHeaderView, QLabel, QLineEdit, QPushButton, QSpl
                                QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from models.datastack import TableInfo
+from ui.common import styles
 
 ROLE_INFO = Qt.ItemDataRole.UserRole
 
@@ -149,7 +150,7 @@ def table_details_html(t: TableInfo) -> str:
     res = " × ".join(f"{v:g}" for v in t.voxel_resolution)
     parts = [f"<h3 style='margin:0'>{e(t.name)}</h3>"]
     if t.notice_text:
-        parts.append(f"<p style='color:#a00'><b>Notice:</b> {e(t.notice_text)}</p>")
+        parts.append(f"<p style='color:{styles.ERROR}'><b>Notice:</b> {e(t.notice_text)}</p>")
     parts.append(f"<p>{e(t.description) or '<i>No description.</i>'}</p>")
     facts = [("Kind", t.kind), ("Schema", t.schema or "—"), ("Rows", rows),
              ("Voxel resolution", f"{res} nm")]
@@ -160,11 +161,11 @@ def table_details_html(t: TableInfo) -> str:
     if t.provenance:
         facts.append(("Source", t.provenance))
     parts.append("<table cellspacing=2>" + "".join(
-        f"<tr><td style='color:#555'>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in facts)
+        f"<tr><td style='color:{styles.MUTED}'>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in facts)
         + "</table>")
     if t.columns:
         parts.append("<p style='margin-bottom:2px'><b>Columns</b></p><table cellspacing=1>"
-                     + "".join(f"<tr><td><code>{e(c.name)}</code></td><td style='color:#555'>"
+                     + "".join(f"<tr><td><code>{e(c.name)}</code></td><td style='color:{styles.MUTED}'>"
                                f"{e(c.kind)}{' (' + e(c.units) + ')' if c.units else ''}</td></tr>"
                                for c in t.columns) + "</table>")
     return "".join(parts)
