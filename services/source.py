@@ -128,6 +128,13 @@ class DataSource(ABC):
         cannot know (a local folder: its tables are all it has)."""
         return None
 
+    def synapse_pairs(self, datastack: str, table: str, version: int | None = None,
+                      filters=(), cancel: CancelToken | None = None, *, min_rows: int = 0):
+        """Connected (pre, post) pairs with n_synapses, size_sum, size_mean aggregated by
+        the source itself, when it can do so out of core and more than ``min_rows``
+        synapses match; None otherwise (the caller fetches the synapses and aggregates)."""
+        return None
+
     def state_server_name(self) -> str:
         return "the state server"
 

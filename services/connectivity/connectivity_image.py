@@ -31,6 +31,15 @@ class MatrixImage:
     col_edges: np.ndarray
     matrix_shape: tuple[int, int]
     reduce: str
+    #: pair_index[y, x]: index (into the COO arrays) of the pair the pixel shows, the one
+    #: with the largest weight; -1 for an empty pixel. Built in the worker with the image.
+    pair_index: np.ndarray | None = None
+
+    def pair_at(self, x: int, y: int) -> int:
+        """The pair shown at pixel (x, y), or -1: O(1), for hover and click."""
+        if self.pair_index is None or not (0 <= y < self.height and 0 <= x < self.width):
+            return -1
+        return int(self.pair_index[y, x])
 
     @property
     def height(self) -> int:
@@ -99,8 +108,23 @@ def downsample_coo(rows, cols, values, shape: tuple[int, int], width: int, heigh
                 area = (np.diff(row_edges)[:, None] * np.diff(col_edges)[None, :]).ravel()
                 sums = sums / np.maximum(area, 1)
             image = sums.astype(np.float32)
+    pair_index = best_pair_per_pixel(flat if rows.size else np.zeros(0, np.int64), values,
+                                     out_h * out_w).reshape(out_h, out_w)
     return MatrixImage(image.reshape(out_h, out_w), row_edges, col_edges,
-                       (n_rows, n_cols), reduce)
+                       (n_rows, n_cols), reduce, pair_index)
+
+
+def best_pair_per_pixel(flat: np.ndarray, values: np.ndarray, n_pixels: int) -> np.ndarray:
+    """For each pixel, the index of its pair with the largest value (ties: the last in
+    COO order), -1 where no pair falls; O(pairs), no sort."""
+    out = np.full(n_pixels, -1, dtype=np.int64)
+    if flat.size == 0:
+        return out
+    best = np.full(n_pixels, -np.inf)
+    np.maximum.at(best, flat, values)
+    win = np.flatnonzero(values >= best[flat])
+    out[flat[win]] = win  # fancy assignment keeps the last write for repeated pixels
+    return out
 
 
 def downsample_matrix(matrix: ConnectivityMatrix | sp.spmatrix | sp.sparray, width: int,

@@ -21,11 +21,12 @@ from models.datastack import DatastackInfo, TableInfo
 from models.errors import InvalidInputError
 from models.filters import Filter, Op
 from services.connectivity.aggregation import (
-    aggregate_synapse_table, as_root_ids,
+    IndexedPairs, aggregate_pairs_indexed, as_root_ids, factorize_ids, require_columns,
     resolve_cell_types)
 from services.connectivity.connectivity_matrix import ConnectivityMatrix, build_matrix
 from services.connectivity.connectivity_partners import cell_partners
 from services.cells.cortical_depth import datastack_depth_um
+from services.results.positions import is_position_series, series_xyz
 from services.source import CancelToken
 from services.workspace import Workspace
 
@@ -77,13 +78,21 @@ def _synapse_columns(info: TableInfo) -> list[str]:
 # ----------------------------------------------------------------------------- cell annotations
 def soma_depth_um(positions, ds: DatastackInfo, resolution=None) -> np.ndarray:
     """Soma depth (um) from *_position voxels, with the datastack's own transform
-    (services.cells.cortical_depth, the same as the cell inspector's)."""
-    rows = [np.asarray(p, dtype=float) if p is not None else np.full(3, np.nan)
-            for p in positions]
-    if not rows:
+    (services.cells.cortical_depth, the same as the cell inspector's). ``positions`` is a
+    compact position column, an (n, 3) array, or one list/array per cell (None: missing)."""
+    if isinstance(positions, pd.Series) and is_position_series(positions):
+        xyz = series_xyz(positions)[0].astype(float)  # one (n, 3) block: no per-cell loop
+    elif isinstance(positions, np.ndarray) and positions.ndim == 2:
+        xyz = positions.astype(float)
+    else:
+        rows = [np.asarray(p, dtype=float) if p is not None and p is not pd.NA
+                else np.full(3, np.nan) for p in positions]
+        if not rows:
+            return np.zeros(0)
+        xyz = np.vstack(rows)
+    if len(xyz) == 0:
         return np.zeros(0)
-    return np.asarray(datastack_depth_um(np.vstack(rows), ds, voxel_resolution=resolution),
-                      dtype=float)
+    return np.asarray(datastack_depth_um(xyz, ds, voxel_resolution=resolution), dtype=float)
 
 
 def cell_annotations(ws: Workspace, ids, table: str | None, type_col: str | None = None,
@@ -121,7 +130,7 @@ def annotate_rows(rows: pd.DataFrame, cols: CellColumns, ds: DatastackInfo,
     out["cell_type"] = out["cell_type"].astype(object).where(out["cell_type"].notna(), None)
     if cols.position_col:
         first = rows.drop_duplicates(cols.root_col, keep="first")
-        depth = soma_depth_um(first[cols.position_col].tolist(), ds, info.voxel_resolution)
+        depth = soma_depth_um(first[cols.position_col], ds, info.voxel_resolution)
         out["depth_um"] = pd.Series(depth, index=as_root_ids(first[cols.root_col])).reindex(
             out.index).to_numpy()
     else:
@@ -274,10 +283,42 @@ def fetch_set_synapses(ws: Workspace, pre_ids, post_ids,
             raise InvalidInputError(f"The {name} cell set is empty.",
                                     hint="Loosen the filters or paste root ids.")
     role = ws.synapse_table()
-    frame = ws.complete_frame(role, [_in(PRE, pre_ids), _in(POST, post_ids)],
-                              _synapse_columns(role.info), cancel)
+    # Only what the matrix needs: a pair's full rows are fetched when it is clicked.
+    columns = [c for c in (PRE, POST, "size") if c in role.info.kinds]
+    frame = ws.complete_frame(role, [_in(PRE, pre_ids), _in(POST, post_ids)], columns, cancel)
     frame.attrs["notes"] = [role.note] if role.note else []
     return frame
+
+
+def fetch_pair_synapses(ws: Workspace, pre: int, post: int,
+                        cancel: CancelToken | None = None) -> pd.DataFrame:
+    """Every column of the synapses of one (pre, post) pair: what a click on the matrix
+    shows (one pushed-down query; a sorted local table answers it from one row group)."""
+    role = ws.synapse_table()
+    pre, post = parse_id(pre, PRE, "root id"), parse_id(post, POST, "root id")
+    frame = ws.complete_frame(role, [Filter(PRE, Op.EQ, pre), Filter(POST, Op.EQ, post)],
+                              _synapse_columns(role.info), cancel)
+    return frame.reset_index(drop=True)
+
+
+#: Synapses a matrix loads into memory (~24 B each for pre/post/size); beyond it a source
+#: that can aggregate (LocalSource.synapse_pairs: DuckDB GROUP BY) does so out of core.
+MATRIX_MEMORY_SYNAPSES = 40_000_000
+
+
+def _pairs_out_of_core(ws: Workspace, pre_ids, post_ids, cancel=None,
+                       budget: int | None = None) -> IndexedPairs | None:
+    if len(pre_ids) == 0 or len(post_ids) == 0:
+        return None  # empty sets: fetch_set_synapses says so
+    role = ws.synapse_table()
+    filters = [_in(PRE, pre_ids), _in(POST, post_ids)]
+    budget = MATRIX_MEMORY_SYNAPSES if budget is None else budget
+    pairs = ws.source.synapse_pairs(ws.datastack, role.name, role.version, filters, cancel,
+                                    min_rows=budget)
+    if pairs is None:
+        return None
+    pre_code, pre_uniq = factorize_ids(pairs[PRE].to_numpy())
+    return IndexedPairs(pairs, pre_uniq, pre_code)
 
 
 def compute_matrix(ws: Workspace, pre_spec: CellSetSpec, post_spec: CellSetSpec | None = None, *,
@@ -291,21 +332,30 @@ def compute_matrix(ws: Workspace, pre_spec: CellSetSpec, post_spec: CellSetSpec 
     pre = resolve_cell_set(ws, pre_spec, cancel)
     post = pre if post_spec is None or post_spec == pre_spec else resolve_cell_set(
         ws, post_spec, cancel)
-    syn = fetch_set_synapses(ws, pre.ids, post.ids, cancel)
-    if cancel:
-        cancel.raise_if_cancelled()
+    indexed = _pairs_out_of_core(ws, pre.ids, post.ids, cancel)
+    if indexed is None:
+        syn = fetch_set_synapses(ws, pre.ids, post.ids, cancel)
+        if cancel:
+            cancel.raise_if_cancelled()
+        require_columns(syn, [PRE, POST], "synapse table")
+        indexed = aggregate_pairs_indexed(syn[PRE], syn[POST],
+                                          syn["size"] if "size" in syn.columns else None)
+    else:  # aggregated by the source: the synapses never came into memory
+        syn = pd.DataFrame({PRE: np.zeros(0, np.int64), POST: np.zeros(0, np.int64)})
+        syn.attrs["notes"] = ["The synapses were aggregated on disk (too many to load); "
+                              "a pair's synapses are fetched when it is clicked."]
     pre_ids, post_ids, hidden = pre.ids, post.ids, 0
     if hide_unconnected:
-        active = np.union1d(as_root_ids(syn[PRE]), as_root_ids(syn[POST]))
+        # The pairs' distinct ids (thousands), not a union over millions of synapses.
+        active = np.union1d(indexed.pre_ids, indexed.post_index()[0])
         pre_ids = pre.ids[np.isin(pre.ids, active)]
         post_ids = post.ids[np.isin(post.ids, active)]
         hidden = len(np.union1d(pre.ids, post.ids)) - len(np.union1d(pre_ids, post_ids))
     if order == "type_depth" and (pre.annotations["cell_type"].isna().all()
                                   or post.annotations["cell_type"].isna().all()):
         order = "id"  # no types to order by (pasted ids without a type table)
-    pairs = aggregate_synapse_table(syn, size_col="size" if "size" in syn.columns else None)
     matrix = build_matrix(
-        pairs, pre_ids, post_ids, row_order=order, col_order=order,
+        indexed, pre_ids, post_ids, row_order=order, col_order=order,
         pre_types=pre.annotations["cell_type"], post_types=post.annotations["cell_type"],
         pre_depth=pre.annotations["depth_um"], post_depth=post.annotations["depth_um"])
     notes = [*syn.attrs.get("notes", ()), *pre.annotations.attrs.get("notes", ()),
@@ -337,12 +387,6 @@ def matrix_wide_frame(matrix: ConnectivityMatrix, weight: str = "count") -> pd.D
     frame = pd.DataFrame(dense, columns=[str(c) for c in matrix.col_ids])
     frame.insert(0, PRE, matrix.row_ids)
     return frame
-
-
-def pair_synapses(synapses: pd.DataFrame, pre: int, post: int) -> pd.DataFrame:
-    """The synapses of one (pre, post) pair, from a matrix result's synapse frame."""
-    mask = (as_root_ids(synapses[PRE]) == int(pre)) & (as_root_ids(synapses[POST]) == int(post))
-    return synapses.loc[mask].reset_index(drop=True)
 
 
 def parse_filters(lines: Sequence[str], info: TableInfo) -> tuple[Filter, ...]:

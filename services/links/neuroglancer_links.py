@@ -132,6 +132,11 @@ def root_id_columns(frame: pd.DataFrame) -> list[str]:
 def _points(frame: pd.DataFrame, column: str) -> np.ndarray:
     """(N, 3) float positions of a list column or split x/y/z columns; NaN where missing."""
     if column in frame.columns:
+        series = frame[column]
+        if isinstance(series.dtype, pd.ArrowDtype):  # compact (n, 3) column: no per-row loop
+            from services.results.positions import is_position_series, series_xyz
+            if is_position_series(series):
+                return series_xyz(series)[0].astype(float)
         rows = [np.full(3, np.nan) if p is None or np.ndim(p) == 0 else
                 np.asarray(p, dtype=float).reshape(-1)[:3] for p in frame[column].tolist()]
         return np.vstack(rows) if rows else np.zeros((0, 3))

@@ -21,6 +21,7 @@ from models.filters import Filter, Op, validate_filter
 from models.query_spec import QueryResult, QuerySpec
 from services.source import CancelToken, DataSource
 from services.local.csv_layout import csv_reader_sql, sql_path
+from services.results.positions import (compact_positions, frame_from_arrow, is_position_series, series_xyz, xyz_series)
 from services.local.local_manifest import LocalDatastack, TableFile, open_datastack
 
 
@@ -49,6 +50,10 @@ class LocalSource(DataSource):
     def __init__(self, folders: Iterable[Path] = ()):
         self._stacks: dict[str, LocalDatastack] = {}
         self._con = duckdb.connect(":memory:")
+        try:  # footers of big sorted tables are read once, not per query
+            self._con.execute("SET parquet_metadata_cache = true")
+        except duckdb.Error:
+            pass
         self._lock = threading.Lock()  # guards _stacks and the parent connection
         for f in folders:
             self.add_folder(f)
@@ -168,9 +173,9 @@ class LocalSource(DataSource):
         t0 = time.perf_counter()
         try:
             cancel and cancel.raise_if_cancelled()
-            frame = cur.execute(sql, params).df()
+            frame = fetch_frame(cur, sql, params)
             if names and len(frame.columns) == len(names):
-                frame.columns = names  # .df() renames a second "ID" to "ID_1"
+                frame.columns = names  # keep the exact names, duplicates included
             total = None
             if spec.limit is not None and len(frame) == spec.limit:
                 total = int(cur.execute(f"SELECT count(*) FROM {_reader(tf)}{where}",
@@ -189,12 +194,58 @@ class LocalSource(DataSource):
         return QueryResult(spec, frame, time.perf_counter() - t0, total_rows=total,
                            source="local")
 
+    def synapse_pairs(self, datastack: str, table: str, version: int | None = None,
+                      filters: Iterable[Filter] = (), cancel: CancelToken | None = None,
+                      pre: str = "pre_pt_root_id", post: str = "post_pt_root_id",
+                      size: str | None = "size", *, min_rows: int = 0):
+        """Connected pairs of a synapse table aggregated in DuckDB (a streaming GROUP BY
+        that spills to disk), for matrices whose synapses do not fit in memory. Same
+        columns and order as services.connectivity.aggregation.aggregate_pairs. None when
+        no more than ``min_rows`` synapses match (the caller aggregates them in memory)."""
+        if min_rows and self.row_count(datastack, table, version, filters) <= min_rows:
+            return None
+        tf = self._file(datastack, table, version)
+        self._usable(tf, table)
+        info = self._complete_info(tf)
+        where, params = build_where(filters, info, tf)
+        has_size = size is not None and size in info.kinds
+        s_sum = "CAST(0 AS BIGINT)"
+        if has_size:  # int sizes stay exact int64 (DuckDB would widen the sum to int128)
+            s_sum = (f"CAST(sum({_col(tf, size)}) AS BIGINT)" if info.kinds[size] == "int"
+                     else f"sum({_col(tf, size)})")
+        s_mean = f"avg({_col(tf, size)})" if has_size else "CAST(NULL AS DOUBLE)"
+        sql = (f"SELECT {_col(tf, pre)} AS pre_pt_root_id, {_col(tf, post)} AS post_pt_root_id, "
+               f"count(*) AS n_synapses, {s_sum} AS size_sum, {s_mean} AS size_mean "
+               f"FROM {_reader(tf)}{where} GROUP BY 1, 2 ORDER BY 1, 2")
+        cur = _prepare(self._cursor(), tf)
+        if cancel is not None:
+            cancel.on_cancel(cur.interrupt)
+        try:
+            frame = cur.sql(sql, params=params or None).to_arrow_table().to_pandas()
+        except duckdb.InterruptException:
+            raise CancelledError() from None
+        except duckdb.Error as exc:
+            if cancel is not None and cancel.cancelled:
+                raise CancelledError() from None
+            raise DataSourceError(f"Aggregating '{table}' failed: {_explain(exc, tf)}") from None
+        finally:
+            cur.close()
+        frame["n_synapses"] = frame["n_synapses"].astype("int64")
+        return frame
+
     def _cursor(self):
         with self._lock:
             return self._con.cursor()
 
     def close(self) -> None:
         self._con.close()
+
+
+def fetch_frame(cur, sql: str, params):
+    """A query's rows as a DataFrame, position lists kept as one (n, 3) Arrow block
+    (services.results.positions) instead of a numpy object per row."""
+    # A relation (not a DB-API result) hands its Arrow batches over without a copy.
+    return frame_from_arrow(cur.sql(sql, params=params or None).to_arrow_table())
 
 
 def rescale_positions(frame, info: TableInfo, desired):
@@ -206,6 +257,13 @@ def rescale_positions(frame, info: TableInfo, desired):
         if col in frame and len(frame):
             c = info.column(col)
             factor = scale if (c is None or c.units in ("", "vx")) else 1.0 / np.asarray(desired, float)
+            series = frame[col]
+            if not is_position_series(series):
+                series = compact_positions(frame[[col]])[col]
+            if is_position_series(series):  # one vectorised multiply over (n, 3)
+                xyz, valid = series_xyz(series)
+                frame[col] = xyz_series(xyz.astype(float) * factor, valid, index=frame.index)
+                continue
             values = frame[col].to_numpy()
             ok = np.array([v is not None and len(v) == 3 for v in values])
             out = np.empty(len(values), dtype=object)
@@ -261,6 +319,10 @@ def _reader(tf: TableFile) -> str:
 
 
 FEATHER_VIEW = "_cavern_feather"
+#: Up to this many ids an IN filter is a list of constants, which DuckDB checks against
+#: each row group's min/max (a table sorted by the column then reads a few groups);
+#: longer lists become a semi-join, so there is no limit on their length.
+IN_LITERAL_MAX = 2000
 
 
 def _prepare(cur, tf: TableFile):
@@ -288,8 +350,14 @@ def build_where(filters: Iterable[Filter], info: TableInfo,
                 params += [lo[i], hi[i]]
         elif f.op in (Op.IN, Op.NOT_IN):
             neg = "NOT " if f.op is Op.NOT_IN else ""
-            clauses.append(f"{col} {neg}IN (SELECT unnest(?))")
-            params.append(list(f.value))
+            values = list(f.value)
+            if len(values) <= IN_LITERAL_MAX:  # constants: DuckDB prunes row groups with them
+                clauses.append(f"{col} {neg}IN ({', '.join('?' * len(values))})"
+                               if values else ("TRUE" if neg else "FALSE"))
+                params += values
+            else:  # any length: a semi-join against the unnested list, no giant IN
+                clauses.append(f"{col} {neg}IN (SELECT unnest(?))")
+                params.append(values)
         elif f.op is Op.BETWEEN:
             clauses.append(f"{col} BETWEEN ? AND ?")
             params += list(f.value)

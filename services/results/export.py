@@ -54,10 +54,15 @@ def list_text(value) -> str:
 
 
 def list_columns(frame: pd.DataFrame) -> list[str]:
-    """Object columns whose first non-null value is a list/array (positions)."""
+    """Object columns whose first non-null value is a list/array, and compact position
+    columns (positions)."""
+    from services.results.positions import is_position_series
     out = []
     for name in frame.columns:
         col = frame[name]
+        if is_position_series(col):
+            out.append(name)
+            continue
         if col.dtype != object:
             continue
         first = col.first_valid_index()
@@ -72,7 +77,11 @@ def frame_as_text(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.D
     if not columns:
         return frame
     out = frame.copy(deep=False)
+    from services.results.positions import is_position_series, positions_text
     for name in columns:
+        if is_position_series(frame[name]):  # vectorised: no object per row
+            out[name] = positions_text(frame[name])
+            continue
         out[name] = [list_text(v) if is_list_like(v) else None for v in frame[name].to_numpy()]
     return out
 
@@ -204,17 +213,47 @@ def _write_csv_chunk(chunk: pd.DataFrame, fh, sep: str, header: bool) -> None:
 
 
 def _write_parquet(frame, fh, cancel, progress) -> None:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    n = table.num_rows
-    with pq.ParquetWriter(fh, table.schema) as writer:
+    # Chunk by chunk: the Arrow copy of a 50M-row frame would double the memory it needs.
+    n = len(frame)
+    schema = _parquet_schema(frame)
+    with pq.ParquetWriter(fh, schema) as writer:
         if n == 0:
-            writer.write_table(table)
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
         for start, stop in _chunks(n):
             _check(cancel)
-            writer.write_table(table.slice(start, stop - start))
+            writer.write_table(pa.Table.from_pandas(frame.iloc[start:stop], schema=schema,
+                                                    preserve_index=False))
             if progress:
                 progress(stop, n)
     _check(cancel)
+
+
+def _parquet_schema(frame: pd.DataFrame) -> pa.Schema:
+    """The file's schema from the first rows; a column that is all missing there takes its
+    type from its first values further down."""
+    schema = pa.Schema.from_pandas(frame.iloc[:CHUNK_ROWS], preserve_index=False)
+    for i, f in enumerate(schema):
+        if pa.types.is_null(f.type) and len(frame) > CHUNK_ROWS:
+            rest = frame[f.name] if isinstance(f.name, str) else frame.iloc[:, i]
+            rest = rest.dropna()
+            if len(rest):
+                schema = schema.set(i, pa.field(f.name, pa.array(rest.iloc[:1000]).type))
+    return _plain_list_metadata(schema)
+
+
+def _plain_list_metadata(schema: pa.Schema) -> pa.Schema:
+    """pandas metadata that reads compact position columns back as plain lists: pandas
+    cannot rebuild an ArrowDtype with a size parameter from its name."""
+    meta = schema.metadata or {}
+    raw = meta.get(b"pandas")
+    if not raw or b"fixed_size_list" not in raw:
+        return schema
+    import json
+    info = json.loads(raw)
+    for col in info.get("columns", []):
+        if "fixed_size_list" in str(col.get("numpy_type", "")):
+            col["numpy_type"], col["pandas_type"] = "object", "list[int64]"
+    return schema.with_metadata({**meta, b"pandas": json.dumps(info).encode()})
 
 
 def _set_mode(name: str, real: Path) -> None:

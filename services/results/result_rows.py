@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from services.results import quick_filter
 from services.results.export import is_list_like, list_text
+from services.results.positions import is_position_series, series_xyz
 
 INT, FLOAT, BOOL, TEXT, LIST, TIME, OTHER = "int", "float", "bool", "text", "list", "time", "other"
 NUMERIC = (INT, FLOAT)
@@ -93,14 +94,44 @@ def _column_array(series: pd.Series) -> np.ndarray:
     return series.to_numpy()
 
 
+class PositionCells:
+    """A compact position column seen as cells: row -> its (3,) array, None if missing.
+
+    Stands in for an object array of per-row arrays without making one."""
+
+    dtype = np.dtype(object)
+
+    def __init__(self, xyz: np.ndarray, valid: np.ndarray):
+        self.xyz, self.valid = xyz, valid
+
+    def __len__(self) -> int:
+        return len(self.xyz)
+
+    def __getitem__(self, row):
+        if np.ndim(row) == 0:
+            return self.xyz[row] if self.valid[row] else None
+        out = np.empty(len(np.asarray(row)), dtype=object)
+        out[:] = [self[int(r)] for r in np.asarray(row)]
+        return out
+
+
 class ResultRows:
     """Columns of one DataFrame plus a row order and a filter; view row -> source row."""
 
     def __init__(self, frame: pd.DataFrame | None = None):
         self.frame = frame if frame is not None else pd.DataFrame()
         self.names = [str(c) for c in self.frame.columns]
-        self.columns = [_column_array(self.frame.iloc[:, i]) for i in range(self.frame.shape[1])]
-        self.kinds = [column_kind(c) for c in self.columns]
+        self._xyz: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.columns, self.kinds = [], []
+        for i in range(self.frame.shape[1]):
+            series = self.frame.iloc[:, i]
+            if is_position_series(series):  # (n, 3) straight from the Arrow buffer
+                self._xyz[i] = series_xyz(series)
+                self.columns.append(PositionCells(*self._xyz[i]))
+                self.kinds.append(LIST)
+            else:
+                self.columns.append(_column_array(series))
+                self.kinds.append(column_kind(self.columns[-1]))
         self.n_source = len(self.frame)
         self.sort_column = -1
         self.descending = False
@@ -108,7 +139,6 @@ class ResultRows:
         self._order: np.ndarray | None = None  # sorted source rows
         self._mask: np.ndarray | None = None  # source rows kept by the filter
         self._rows: np.ndarray | None = None  # view row -> source row; None: identity
-        self._xyz: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._arrow: dict[int, pa.Array] = {}
         self._index: dict = {}
         self._lock = threading.Lock()

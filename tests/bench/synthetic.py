@@ -105,3 +105,44 @@ if __name__ == "__main__":
     print(f"{len(syn):,} synapses, {syn.pre_pt_root_id.nunique():,} pre x "
           f"{syn.post_pt_root_id.nunique():,} post cells, {len(cells):,} cells; "
           f"{time.perf_counter() - t0:.2f} s")
+
+
+# ----------------------------------------------------------------------------- big tables
+def synapse_table_chunks(n_rows: int, seed: int = 0, chunk_rows: int = 2_000_000):
+    """A synapse table of ``n_rows`` (id, pre/post root ids, size, ctr_pt_position) as
+    pyarrow tables of ``chunk_rows``, in id order like a CAVE dump; same seed, same rows.
+
+    The cell pools grow with the table (one cell per ~400 synapses, as in minnie65:
+    337M synapses, ~800k segments with many synapses), degrees are heavy-tailed."""
+    import pyarrow as pa
+    rng = np.random.default_rng(seed)
+    n_cells = max(2_000, n_rows // 400)
+    cells = _root_ids(rng, n_cells)
+    weight = rng.lognormal(0.0, 1.2, n_cells)
+    cdf = np.cumsum(weight) / weight.sum()
+    for k, start in enumerate(range(0, n_rows, chunk_rows)):
+        n = min(chunk_rows, n_rows - start)
+        r = np.random.default_rng([seed, k])
+        pre = cells[np.minimum(np.searchsorted(cdf, r.random(n)), n_cells - 1)]
+        post = cells[np.minimum(np.searchsorted(cdf, r.random(n)), n_cells - 1)]
+        size = np.maximum(1, r.lognormal(5.5, 1.0, n)).astype(np.int64)
+        xyz = r.integers([60_000, 40_000, 14_000], [280_000, 240_000, 28_000], (n, 3))
+        pos = pa.FixedSizeListArray.from_arrays(pa.array(xyz.reshape(-1)), 3)
+        yield pa.table({
+            "id": np.arange(start + 1, start + n + 1, dtype=np.int64),
+            "pre_pt_root_id": pre, "post_pt_root_id": post, "size": size,
+            "ctr_pt_position": pos.cast(pa.list_(pa.int64()))})
+
+
+def write_synapse_parquet(path, n_rows: int, seed: int = 0) -> None:
+    """The table of :func:`synapse_table_chunks` as one unsorted Parquet file (a dump)."""
+    import pyarrow.parquet as pq
+    writer = None
+    try:
+        for chunk in synapse_table_chunks(n_rows, seed):
+            if writer is None:
+                writer = pq.ParquetWriter(str(path), chunk.schema, compression="zstd")
+            writer.write_table(chunk, row_group_size=1_000_000)
+    finally:
+        if writer is not None:
+            writer.close()

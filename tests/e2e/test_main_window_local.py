@@ -115,7 +115,8 @@ def test_pair_synapses_open_a_link_dialog(qtbot, window, monkeypatch):
         view.request()
     m = view.result.matrix
     k = int(np.argmax(m.n_synapses))
-    view.activate_cell(int(m.rows[k]), int(m.cols[k]))
+    with qtbot.waitSignal(view.pairActivated, timeout=10000):  # its synapses are fetched
+        view.activate_cell(int(m.rows[k]), int(m.cols[k]))
     view.pair_link_button.click()
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     dlg = shown[0]

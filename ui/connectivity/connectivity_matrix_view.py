@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from models.errors import CancelledError, CavernError, ExportError
 from services.connectivity.connectivity_matrix import WEIGHTS
 from services.connectivity.connectivity_queries import (
-    MatrixResult, cell_set_spec, compute_matrix, matrix_long_frame, matrix_wide_frame,
-    pair_synapses)
+    MatrixResult, cell_set_spec, compute_matrix, fetch_pair_synapses, matrix_long_frame,
+    matrix_wide_frame)
 from services.results.export import export_frame
 from ui.connectivity.cell_set_editor import CellSetEditor
 from ui.connectivity.matrix_image_plot import MatrixImagePlot
@@ -49,6 +49,7 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         super().__init__(parent)
         self.result: MatrixResult | None = None
         self.runner = RequestRunner(self)
+        self.pair_runner = RequestRunner(self)  # a clicked pair's synapses
         self.status = RequestStatusBar(self.runner)
 
         self.pre_editor = CellSetEditor("Presynaptic cells (rows)")
@@ -268,12 +269,18 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
             return
         m = self.result.matrix
         pre, post = int(m.row_ids[pair[0]]), int(m.col_ids[pair[1]])
-        syn = pair_synapses(self.result.synapses, pre, post)
+        # the matrix holds pre/post/size only: the pair's full rows are fetched on click
+        self.pair_label.setText(f"Fetching the synapses from {pre} onto {post}…")
+        self.pair_link_button.setEnabled(False)
+        self.side.setCurrentIndex(1)
+        self.pair_runner.run(fetch_pair_synapses, self.ws, pre, post,
+                             on_result=lambda syn: self._pair_arrived(pre, post, syn))
+
+    def _pair_arrived(self, pre: int, post: int, syn) -> None:
         self.pair_model.set_frame(syn)
         self.pair_view.resizeColumnsToContents()
         self.pair_label.setText(f"{len(syn)} synapse(s) from {pre} onto {post}.")
         self.pair_link_button.setEnabled(len(syn) > 0)
-        self.side.setCurrentIndex(1)
         self.pairActivated.emit(pre, post)
 
     # ---- export ---------------------------------------------------------------------------

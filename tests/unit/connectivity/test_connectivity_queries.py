@@ -101,7 +101,7 @@ def test_matrix_pasted_ids_pre_differs_from_post(sample_source):
     assert (long["pre_pt_root_id"] == CELL).all()
     wide = cq.matrix_wide_frame(res.matrix, "count")
     assert wide.shape == (1, 11) and wide.iloc[0, 1:].sum() == long["n_synapses"].sum()
-    one = cq.pair_synapses(res.synapses, CELL, int(post[0]))
+    one = cq.fetch_pair_synapses(Workspace(sample_source, PINKY), CELL, int(post[0]))
     assert len(one) == long.set_index("post_pt_root_id").loc[int(post[0]), "n_synapses"]
 
 

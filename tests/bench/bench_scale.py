@@ -1,0 +1,208 @@
+"""Issue 12 figures through the app's services, each over >= 3 runs (min-max shown).
+
+    python tests/bench/bench_scale.py [--rows 2000000,10000000] [--runs 3]
+
+Data: synthetic tables from tests/bench/synthetic.py written to $CAVERN_BENCH_DIR
+(default /tmp/cavern_bench; never committed). Per figure: seconds (min-max over runs),
+peak RSS growth (VmHWM reset before each figure). Ratios are measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from tests.bench.synthetic import synthetic_synapses, write_synapse_parquet  # noqa: E402
+
+DIR = Path(os.environ.get("CAVERN_BENCH_DIR", "/tmp/cavern_bench"))
+
+
+def rss(field="VmRSS") -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak():
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def runs(fn, n):
+    times, out = [], None
+    for _ in range(n):
+        gc.collect()
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return times, out
+
+
+def show(label, times, extra=""):
+    print(f"  {label:<52} {min(times):7.3f}-{max(times):7.3f} s {extra}", flush=True)
+
+
+def tables(n_rows):
+    dump = DIR / f"dump_{n_rows}" / "synapses.parquet"
+    sorted_dir = DIR / f"sorted_{n_rows}"
+    dump.parent.mkdir(exist_ok=True)
+    if not dump.exists():
+        write_synapse_parquet(dump, n_rows)
+    if not (sorted_dir / "synapses.parquet").exists():
+        from services.local.table_import import import_table
+        sorted_dir.mkdir(exist_ok=True)
+        t0 = time.perf_counter()
+        info = import_table(dump, sorted_dir / "synapses.parquet")
+        print(f"  import (sort by pre, post; {info['row_groups']} row groups)   "
+              f"{time.perf_counter() - t0:7.1f} s once", flush=True)
+    return dump, sorted_dir
+
+
+def bench_rows(n_rows, n_runs):
+    from models.filters import Filter, Op
+    from models.query_spec import QuerySpec
+    from services.local.local_source import LocalSource
+    from services.results.result_rows import ResultRows
+    print(f"\n== {n_rows:,} rows ==")
+    dump, sorted_dir = tables(n_rows)
+    src = LocalSource([sorted_dir])
+    ds = src.datastacks()[0]
+    # one cell's synapses: pre in 100 ids, sorted table vs the unsorted dump (same run)
+    ids = src._con.sql(f"SELECT DISTINCT pre_pt_root_id FROM '{sorted_dir}/synapses.parquet'"
+                       ).fetchnumpy()["pre_pt_root_id"]
+    pick = tuple(int(i) for i in np.random.default_rng(0).choice(np.sort(ids), 100, replace=False))
+    spec = QuerySpec(table="synapses", datastack=ds, version=0,
+                     filters=(Filter("pre_pt_root_id", Op.IN, pick),))
+    reset_peak(); base = rss()
+    t_sorted, res = runs(lambda: src.query(spec), n_runs)
+    show(f"pre in 100 ids, sorted ({len(res.frame):,} rows)", t_sorted,
+         f"peak +{(rss('VmHWM') - base) / 2**20:.0f} MB")
+    src2 = LocalSource([dump.parent])
+    t_dump, _ = runs(lambda: src2.query(spec.with_(datastack=src2.datastacks()[0])), n_runs)
+    show("pre in 100 ids, unsorted dump", t_dump,
+         f"ratio dump/sorted {np.median(t_dump) / np.median(t_sorted):.1f}x")
+    t_count, c = runs(lambda: src.row_count(ds, "synapses", 0, spec.filters), n_runs)
+    show(f"count pushed down ({c:,})", t_count)
+    # whole result with positions in memory: bytes/row resident
+    if n_rows <= 10_000_000:
+        gc.collect(); reset_peak(); base = rss()
+        t_load, rows = runs(lambda: ResultRows(src.query(QuerySpec(
+            table="synapses", datastack=ds, version=0)).frame), 1)
+        resident = rss() - base
+        show("whole table -> ResultRows (positions (n,3))", t_load,
+             f"resident {resident / n_rows:.0f} B/row, peak +{(rss('VmHWM') - base) / 2**30:.2f} GB")
+        col = rows.names.index("ctr_pt_position")
+        t_sort, _ = runs(lambda: rows.sort(col), n_runs)
+        show("sort by position column", t_sort)
+        # the old path in the same run: one numpy object per position
+        old = rows.frame.copy()
+        del rows
+        gc.collect(); base = rss()
+        pos = np.empty(len(old), dtype=object)
+        pos[:] = list(old["ctr_pt_position"].to_numpy())
+        old["ctr_pt_position"] = pos
+        gc.collect()
+        extra = rss() - base
+        print(f"  old object positions: +{extra / n_rows:.0f} B/row on top of the above "
+              f"(frame.memory_usage deep {old.memory_usage(deep=True).sum() / n_rows:.0f} B/row)")
+        del old, pos
+    src.close(); src2.close()
+
+
+def bench_matrix(n_runs):
+    import duckdb
+    import pandas as pd
+    import scipy.sparse as sp
+    from services.connectivity.aggregation import aggregate_pairs, aggregate_pairs_indexed
+    from services.connectivity.connectivity_image import downsample_matrix
+    from services.connectivity.connectivity_matrix import build_matrix
+    from services.local.local_source import LocalSource
+    from models.query_spec import QuerySpec
+    print("\n== tutorial matrix: 2,088,830 synapses, 2275 x 63,718 ==")
+    syn, cells = synthetic_synapses()
+    folder = DIR / "tutorial"
+    folder.mkdir(exist_ok=True)
+    if not (folder / "synapses.parquet").exists():
+        syn.to_parquet(folder / "synapses.parquet", index=False)
+    src = LocalSource([folder])
+    ds = src.datastacks()[0]
+    types = pd.Series(cells.cell_type.to_numpy(), index=cells.pt_root_id.to_numpy())
+    depth = pd.Series(cells.depth_um.to_numpy(), index=cells.pt_root_id.to_numpy())
+
+    def end_to_end():
+        f = src.query(QuerySpec(table="synapses", datastack=ds, version=0,
+                                columns=("pre_pt_root_id", "post_pt_root_id", "size"))).frame
+        ip = aggregate_pairs_indexed(f.pre_pt_root_id, f.post_pt_root_id, f["size"])
+        m = build_matrix(ip, row_order="type_depth", col_order="type_depth",
+                         pre_types=types, post_types=types, pre_depth=depth, post_depth=depth)
+        img = downsample_matrix(m, 1600, 900)
+        return m, img
+    reset_peak(); base = rss()
+    t, (m, img) = runs(end_to_end, n_runs)
+    show("query(pre,post,size) + aggregate + order + image", t,
+         f"peak +{(rss('VmHWM') - base) / 2**20:.0f} MB, {m.nnz:,} pairs")
+    xs, ys = np.random.default_rng(0).integers(0, img.width, 10_000), \
+        np.random.default_rng(1).integers(0, img.height, 10_000)
+    t_h, _ = runs(lambda: [img.pair_at(int(x), int(y)) for x, y in zip(xs, ys)], n_runs)
+    show("hover: 10,000 pixel -> pair lookups", t_h, f"{min(t_h) / 1e4 * 1e6:.2f} us each")
+    # peers, same data, same run (exact results checked against each other)
+    pre, post, size = (syn[c].to_numpy() for c in ("pre_pt_root_id", "post_pt_root_id", "size"))
+    con = duckdb.connect()
+    con.register("s", syn[["pre_pt_root_id", "post_pt_root_id", "size"]])
+    peers = {
+        "cavern": lambda: aggregate_pairs(pre, post, size),
+        "pandas groupby": lambda: syn.groupby(["pre_pt_root_id", "post_pt_root_id"])["size"]
+        .agg(["size", "sum"]),
+        "duckdb group by": lambda: con.sql("SELECT pre_pt_root_id, post_pt_root_id, count(*), "
+                                           "sum(size) FROM s GROUP BY 1, 2").fetchnumpy(),
+        "scipy coo->csr": lambda: _scipy(pre, post, size, sp),
+    }
+    try:
+        import polars as pl
+        plf = pl.from_pandas(syn[["pre_pt_root_id", "post_pt_root_id", "size"]])
+        peers["polars group_by"] = lambda: plf.group_by(["pre_pt_root_id", "post_pt_root_id"]
+                                                        ).agg(pl.len(), pl.col("size").sum())
+    except ImportError:
+        print("  (polars not installed: left out)")
+    med = {}
+    for name, fn in peers.items():
+        reset_peak(); base = rss()
+        tt, out = runs(fn, n_runs)
+        med[name] = np.median(tt)
+        show(f"aggregation: {name}", tt, f"peak +{(rss('VmHWM') - base) / 2**20:.0f} MB, "
+             f"x{med[name] / med['cavern']:.2f} of cavern")
+    src.close()
+
+
+def _scipy(pre, post, size, sp):
+    pc, pu = np.unique(pre, return_inverse=True)
+    qc, qu = np.unique(post, return_inverse=True)
+    return sp.coo_matrix((size, (pu, qu)), shape=(len(pc), len(qc))).tocsr()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", default="2000000,10000000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-matrix", action="store_true")
+    a = ap.parse_args()
+    DIR.mkdir(parents=True, exist_ok=True)
+    if not a.skip_matrix:
+        bench_matrix(a.runs)
+    for n in (int(x) for x in a.rows.split(",") if x):
+        bench_rows(n, a.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Big tables come in sorted, in small row groups, and one cell is found by pruning."""
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from models.errors import InvalidInputError
+from models.filters import Filter, Op
+from services.local.local_source import IN_LITERAL_MAX, build_where
+from services.local.table_import import import_table, row_group_ranges
+
+
+def test_import_sorts_and_groups(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 50_000
+    pq.write_table(pa.table({"id": np.arange(n), "pre_pt_root_id": rng.integers(0, 500, n),
+                             "post_pt_root_id": rng.integers(0, 500, n)}), tmp_path / "d.parquet")
+    out = import_table(tmp_path / "d.parquet", tmp_path / "s.parquet", row_group_rows=4096)
+    assert out["rows"] == n and out["row_groups"] >= 12
+    ranges = row_group_ranges(tmp_path / "s.parquet", "pre_pt_root_id")
+    assert all(a <= b for a, b in ranges) and all(
+        ranges[i][1] <= ranges[i + 1][0] for i in range(len(ranges) - 1))
+    t = pq.read_table(tmp_path / "s.parquet")
+    assert sorted(t["id"].to_pylist()) == list(range(n))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".cavern")]
+    with pytest.raises(InvalidInputError):
+        import_table(tmp_path / "d.parquet", tmp_path / "x.parquet", sort_by=("nope",))
+
+
+def test_long_in_lists_have_no_limit():
+    from models.datastack import ColumnInfo, TableInfo  # noqa: F401 (shape of the info)
+    class Info:
+        kinds = {"a": "int"}
+    short, p1 = build_where([Filter("a", Op.IN, tuple(range(3)))], Info())
+    long, p2 = build_where([Filter("a", Op.IN, tuple(range(IN_LITERAL_MAX + 1)))], Info())
+    assert short.count("?") == 3 and "unnest" in long and len(p2) == 1
