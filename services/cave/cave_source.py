@@ -180,7 +180,8 @@ class CaveSource(DataSource):
             viewer_site=text(d.get("viewer_site")),
             extra={"server": self.server, "local_server": text(d.get("local_server")),
                    "aligned_volume": text(av.get("name")),
-                   "cell_identification_table": text(d.get("cell_identification_table"))})
+                   "cell_identification_table": text(d.get("cell_identification_table")),
+                   "skeleton_source": text(d.get("skeleton_source"))})
 
     def _version_records(self, datastack: str) -> list[dict]:
         if datastack not in self._versions:

@@ -93,7 +93,11 @@ def _viewer(ds: DatastackInfo, site: str, center_vx=None, segments: Iterable[int
         vs.add_image_layer(ds.image_source, name=IMAGE_LAYER)
     segs = [int(s) for s in segments]
     seg_colors = {int(k): str(v) for k, v in colors.items()} if colors else None
-    vs.add_segmentation_layer(ds.segmentation_source, name=SEG_LAYER, segments=segs or None,
+    # the datastack's skeleton source (CAVE's skeleton service) beside the segmentation, as
+    # nglui's own CAVE-aware builder does, so linked cells show their skeletons too
+    skel = str(ds.extra.get("skeleton_source") or "")
+    source = [ds.segmentation_source, skel] if skel else ds.segmentation_source
+    vs.add_segmentation_layer(source, name=SEG_LAYER, segments=segs or None,
                               segment_colors=seg_colors)
     return vs, name, url
 

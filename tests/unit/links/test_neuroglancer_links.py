@@ -195,3 +195,15 @@ def test_group_values_never_clash_with_the_image_or_segmentation_layer(sample_so
     assert lay["segmentation"]["type"] == "segmentation"
     assert len(lay["segmentation (kind)"]["annotations"]) == 2
     assert len(lay["x"]["annotations"]) == 3
+
+
+def test_the_skeleton_source_of_a_cave_datastack_is_kept(minnie):
+    from dataclasses import replace
+    skel = "precomputed://https://minnie.microns-daf.com/skeletoncache/api/v1/minnie65_public/precomputed/skeleton/"
+    ds = replace(minnie, extra={**minnie.extra, "skeleton_source": skel})
+    seg = layers(ngl.decode_state(ngl.cells_link(ds, [BC]).url))["segmentation"]
+    sources = seg["source"] if isinstance(seg["source"], list) else [seg["source"]]
+    urls = [s["url"] if isinstance(s, dict) else s for s in sources]
+    assert skel in urls and any(u.startswith("graphene://") for u in urls)
+    plain = layers(ngl.decode_state(ngl.cells_link(minnie, [BC]).url))["segmentation"]
+    assert skel not in str(plain["source"])
