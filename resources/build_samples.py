@@ -40,8 +40,10 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "samples"
 VX = np.array([4.0, 4.0, 40.0])
 
-MICRONS_CREDIT = ("MICrONS Consortium et al., Nature 2025 (minnie65); Turner et al., Cell 2022 "
-                  "(pinky100). Data released by the MICrONS Consortium under CC BY 4.0.")
+MICRONS_CREDIT = ("MICrONS Consortium et al., Nature 2025 (minnie65). Data released by the "
+                  "MICrONS Consortium under CC BY 4.0.")
+PINKY_CREDIT = ("Turner et al., Cell 2022 (pinky100). Data released by the MICrONS Consortium "
+                "under CC BY 4.0.")
 
 
 def position_array(xyz) -> pa.FixedSizeListArray:
@@ -147,11 +149,12 @@ def build_pinky100(src: Path) -> None:
         "synapse_table": "synapses", "soma_table": "soma_valence",
         "cell_type_tables": ["soma_valence"], "proofreading_table": "complete_somas",
         "viewer_site": "https://spelunker.cave-explorer.org/",
-        "credits": "Turner et al., Cell 2022 (pinky100). " + MICRONS_CREDIT,
+        "credits": PINKY_CREDIT,
         # pinky100's pia runs roughly along -y; depth is measured from y of the pia.
         "transform": {"kind": "linear", "axis": "y", "pia_nm": 0.0, "angle_deg": 0.0},
+        "cave_datastack": "pinky100",
         "default_version": 185,
-        "versions": [{"version": 185, "folder": "v185", "timestamp": None,
+        "versions": [{"version": 185, "folder": "v185", "timestamp": None, "cave_version": 185,
                       "description": "pinky100 materialization v185"}],
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -332,16 +335,18 @@ def build_minnie65(src: Path) -> None:
         "viewer_site": "https://spelunker.cave-explorer.org/",
         "credits": MICRONS_CREDIT,
         "transform": {"kind": "minnie65"},
+        # the CAVE datastack and versions the rows come from ("Copy as Python" names them)
+        "cave_datastack": "minnie65_public",
         "default_version": 0,
         "versions": [
             {"version": 0, "folder": "v0", "timestamp": None,
              "description": "version unknown: rows from 2020-2025 sources that do not state "
                             "their materialization version"},
-            {"version": 343, "folder": "v343", "timestamp": None,
+            {"version": 343, "folder": "v343", "timestamp": None, "cave_version": 343,
              "description": "minnie65_public v343"},
-            {"version": 795, "folder": "v795", "timestamp": None,
+            {"version": 795, "folder": "v795", "timestamp": None, "cave_version": 795,
              "description": "minnie65_public v795"},
-            {"version": 1718, "folder": "v1718", "timestamp": None,
+            {"version": 1718, "folder": "v1718", "timestamp": None, "cave_version": 1718,
              "description": "minnie65_public v1718 (queried 2026-03-16)"},
         ],
     }

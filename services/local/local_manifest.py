@@ -120,7 +120,7 @@ def open_datastack(folder: Path) -> LocalDatastack:
             cell_type_tables=m.texts("cell_type_tables"),
             proofreading_table=m.text("proofreading_table"),
             viewer_site=m.text("viewer_site"), credits=m.text("credits"),
-            transform=m.mapping("transform"),
+            transform=m.mapping("transform"), cave_datastack=m.text("cave_datastack").strip(),
             extra={"folder": str(folder), "local": True})
         versions, folders = _versions(m, folder, where, fix)
         default = m.obj.get("default_version")
@@ -165,8 +165,10 @@ def _versions(m: Fields, folder: Path, where: str, fix: str):
                 hint="Copy the tables into the datastack folder instead of linking them.")
         for key in ("timestamp", "expires"):
             v.text(key)  # text or null; an unreadable date is shown as unknown
+        cave_v = v.version_number("cave_version") if v.has("cave_version") else None
         versions.append(VersionInfo(num, _ts(v.obj.get("timestamp")),
-                                    _ts(v.obj.get("expires")), v.text("description")))
+                                    _ts(v.obj.get("expires")), v.text("description"),
+                                    cave_version=cave_v))
         folders[num] = vdir
     return versions, folders
 

@@ -78,3 +78,25 @@ def test_query_code_of_a_reference_table_keys_target_filters_by_the_target(tmp_p
     code = capsys.readouterr().out
     assert "client.materialize.join_query(" in code
     assert "filter_equal_dict={'nucleus_detection_v0': {'pt_root_id': 864691135101289504}}" in code
+
+
+def test_code_of_a_local_query_names_the_cave_datastack_and_version(tmp_path, capsys):
+    """Sample manifests say which CAVE datastack/version their rows came from."""
+    assert cli_main(["query", "soma_valence", "--limit", "3", "--csv", str(tmp_path / "s.csv"),
+                     "--code"]) == 0
+    code = capsys.readouterr().out
+    assert "CAVEclient('pinky100')" in code and "materialization_version=185" in code
+    compile(code, "<copied>", "exec")
+
+
+def test_a_wrongly_typed_cave_version_is_a_clear_error(tmp_path, capsys):
+    import json
+    folder = tmp_path / "ds"
+    (folder / "v1").mkdir(parents=True)
+    (folder / "v1" / "t.csv").write_text("id,x\n1,2\n")
+    (folder / "manifest.json").write_text(json.dumps({
+        "name": "ds", "cave_datastack": "minnie65_public",
+        "versions": [{"version": 1, "cave_version": [1]}]}))
+    assert cli_main(["--datastack-dir", str(folder), "tables"]) == 1  # a bad file: data error
+    err = capsys.readouterr().err
+    assert "cave_version" in err and "Traceback" not in err
