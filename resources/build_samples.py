@@ -26,6 +26,7 @@ What it does, and why (nothing is invented; every value comes from a source file
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import sys
@@ -353,6 +354,28 @@ def build_minnie65(src: Path) -> None:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
 
 
+SKELETON_KEYS = ("vertices", "edges", "root", "compartment", "radius")
+
+
+def build_skeletons(src: Path) -> None:
+    """minnie65 skeletons/: the basket cell's pcg_skel skeleton as the skeleton service's dict
+    (vertices nm, edges, root, SWC compartment codes, radius, meta), values as given. Its
+    mesh_to_skel_map and lvl2_ids (level-2 mesh bookkeeping, not needed to draw it) are left
+    out; provenance goes under "cavern"."""
+    out = OUT / "minnie65_sample" / "skeletons"
+    out.mkdir(parents=True, exist_ok=True)
+    d = json.loads((src / "bc_864691135101289504_skeleton.json").read_text())
+    sk = {k: d[k] for k in SKELETON_KEYS if k in d}
+    sk["meta"] = d["meta"]
+    sk["cavern"] = {"units": "nm", "root_id": int(d["meta"]["root_id"]),
+                    "provenance": "CAVEconnectome/MeshParty test data "
+                                  "bc_864691135101289504_skeleton.json (mesh_to_skel_map and "
+                                  "lvl2_ids dropped)", "credits": MICRONS_CREDIT}
+    path = out / f"{int(d['meta']['root_id'])}.json.gz"  # compressed: the repo stays small
+    path.write_bytes(gzip.compress(json.dumps(sk, separators=(",", ":")).encode(), 9, mtime=0))
+    print(f"  skeletons/{path.name}: {len(sk['vertices'])} vertices")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared" / "data")
@@ -364,6 +387,7 @@ def main(argv=None) -> int:
     build_pinky100(args.shared / "pinky100")
     print("minnie65_sample")
     build_minnie65(args.shared / "minnie65")
+    build_skeletons(args.shared / "minnie65")
     return 0
 
 

@@ -135,6 +135,12 @@ class DataSource(ABC):
         synapses match; None otherwise (the caller fetches the synapses and aggregates)."""
         return None
 
+    def skeleton(self, datastack: str, root_id: int, version: int | None = None,
+                 timestamp=None, cancel: CancelToken | None = None):
+        """The skeleton of ``root_id`` as a services.morphology.skeleton.Skeleton (vertices
+        in nm), or None when this source has none for it."""
+        return None
+
     def state_server_name(self) -> str:
         return "the state server"
 

@@ -472,6 +472,44 @@ class CaveSource(DataSource):
                               if v.version == version), None)
         return timestamp
 
+    def skeleton(self, datastack: str, root_id: int, version: int | None = None,
+                 timestamp=None, cancel: CancelToken | None = None):
+        """The skeleton service's skeleton (dict format: vertices nm, edges, root,
+        compartment, radius, meta) of a current root id; None when the service has none.
+
+        caveclient 8.2.1's ``get_skeleton`` first builds a CloudVolume (the cloud-volume
+        package and the segmentation's storage) only to check that the id is a root-layer
+        id; the chunkedgraph's ``is_valid_nodes`` check it also makes is kept, and the
+        request is made with caveclient's own endpoint builder and decoder."""
+        from caveclient.skeletonservice import SkeletonClient
+        from packaging.version import Version
+        from services.morphology.skeleton import Skeleton
+        _check(cancel)
+        sk = self._service(datastack, "skeleton")
+        cg = self._service(datastack, "chunkedgraph")
+        rid = int(root_id)
+
+        def get():
+            if not cg.is_valid_nodes(rid):
+                raise NotFoundError(f"{rid} is not a valid root id of {datastack}.",
+                                    hint="Check the id (a supervoxel id is not a root id).")
+            versions = sk.get_versions() or [4]
+            skv = 4 if 4 in versions else max(versions)
+            new = sk._server_version is None or sk._server_version >= Version("0.6.0")
+            fmt = "flatdict" if new else "jsoncompressed"
+            is_async = sk._server_version is None or sk._server_version >= Version("0.13.7")
+            url = sk._build_get_skeleton_endpoint(rid, datastack, skv, fmt, is_async, 0)
+            response = sk.session.get(url)
+            if response.status_code == 404:
+                return None
+            sk.raise_for_status(response, log_warning=False)
+            d = SkeletonClient.decompressBytesToDict(response.content)
+            d.update(d.pop("vertex_properties", None) or {})
+            return Skeleton.from_dict(d, rid, source=f"CAVE skeleton service (v{skv})")
+        out = self._call(f"getting the skeleton of {rid}", get)
+        _check(cancel)
+        return out
+
     def state_server_name(self) -> str:
         return self.server
 

@@ -1,0 +1,1 @@
+"""Qt-free morphology: skeletons, compartments, synapses mapped onto them."""
