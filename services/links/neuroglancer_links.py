@@ -3,29 +3,32 @@
 Every state is built by ``nglui.statebuilder.ViewerState`` with the dimensions and
 position given explicitly, ``infer_coordinates=False`` and the target's annotation
 capabilities pinned, so building a link never touches the network. Positions in the
-frames are voxels at the datastack's voxel resolution (CAVE-style ``*_position`` list
-columns, or split ``*_position_x/_y/_z`` columns).
+frames (CAVE-style ``*_position`` list columns, or split ``*_position_x/_y/_z`` columns) are
+in the rows' own units: the datastack's voxels, or the query's ``desired_resolution``
+(e.g. nm), which each annotation layer's source transform carries; the view centre is
+always in the datastack's voxels (the state's dimensions).
 
 Neuroglancer keeps the whole state in the URL fragment; very long states are slow or
 refused by browsers, so annotation and segment counts are capped and the returned
-:class:`NeuroglancerLink` says how many were dropped. :func:`short_link` uploads the state
-to a CAVE state server (when a client is available) and returns a short link instead.
+:class:`NeuroglancerLink` says how many were dropped. ``link_state.short_link`` stores the
+state on a CAVE state server and returns a short link instead; ``link_rows`` turns rows
+into positions (in their units) and tags.
 """
 from __future__ import annotations
 
-from models.ids import parse_id
-
-import json
-import urllib.parse
-from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from models.datastack import DatastackInfo
 from models.errors import InvalidInputError
+from models.ids import parse_id
 from services.connectivity.aggregation import as_root_ids
+from services.links.link_rows import (RESOLUTION_ATTR, cap as _cap, frame_resolution,  # noqa: F401
+                                      points as _points, position_columns, root_id_columns,
+                                      tag_synapses, tagged_rows, to_voxels)
 
 SITES = {
     "spelunker": "https://spelunker.cave-explorer.org/",
@@ -41,6 +44,7 @@ MAX_SEGMENTS = 300  # every selected segment loads a mesh in the viewer
 LONG_URL = 100_000  # beyond this, browsers and chat tools start to choke: suggest shortening
 
 CELL_LAYER, IMAGE_LAYER, SEG_LAYER = "cells", "imagery", "segmentation"
+MAX_TAGS = 20  # tag values of one layer (each gets a key binding in the viewer); rest: "other"
 
 
 @dataclass(frozen=True)
@@ -103,10 +107,16 @@ def _viewer(ds: DatastackInfo, site: str, center_vx=None, segments: Iterable[int
 
 
 def _finish(vs, name: str, url: str, n_ann: int, n_dropped: int, notes: list[str],
-            center_given: bool) -> NeuroglancerLink:
+            center_given: bool, first_vx=None) -> NeuroglancerLink:
+    """The link of a built state; without a centre it opens at ``first_vx`` (the first
+    annotation, in the datastack's voxels) and the note says which."""
     if not center_given:
-        notes.append("No soma position is known: the view opens at the first annotation "
-                     "or the volume's default position.")
+        if first_vx is not None:
+            vs.position = [float(v) for v in first_vx]
+            notes.append("No soma position is known: the view opens at the first annotation.")
+        else:
+            notes.append("No soma position is known: the view opens at the volume's default "
+                         "position.")
     try:
         state = vs.to_dict()
         link = vs.to_url(target_url=url)
@@ -118,50 +128,20 @@ def _finish(vs, name: str, url: str, n_ann: int, n_dropped: int, notes: list[str
     return NeuroglancerLink(link, n_ann, n_dropped, tuple(notes), name, state)
 
 
-def position_columns(frame: pd.DataFrame) -> list[str]:
-    """Position columns of a frame, as nglui names them: ``x_position`` or the split prefix."""
-    out = [c for c in frame.columns if str(c).endswith("_position")]
-    for c in frame.columns:
-        s = str(c)
-        if s.endswith("_position_x") and f"{s[:-2]}_y" in frame and f"{s[:-2]}_z" in frame:
-            out.append(s[:-2])
-    preferred = ["pt_position", "ctr_pt_position", "post_pt_position", "pre_pt_position"]
-    return sorted(out, key=lambda c: preferred.index(c) if c in preferred else len(preferred))
-
-
-def root_id_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if str(c).endswith("root_id")]
-
-
-def _points(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """(N, 3) float positions of a list column or split x/y/z columns; NaN where missing."""
-    if column in frame.columns:
-        series = frame[column]
-        if isinstance(series.dtype, pd.ArrowDtype):  # compact (n, 3) column: no per-row loop
-            from services.results.positions import is_position_series, series_xyz
-            if is_position_series(series):
-                return series_xyz(series)[0].astype(float)
-        rows = [np.full(3, np.nan) if p is None or np.ndim(p) == 0 else
-                np.asarray(p, dtype=float).reshape(-1)[:3] for p in frame[column].tolist()]
-        return np.vstack(rows) if rows else np.zeros((0, 3))
-    cols = [f"{column}_{a}" for a in "xyz"]
-    if not all(c in frame.columns for c in cols):
-        raise InvalidInputError(f"No position column '{column}' (or {column}_x/_y/_z).",
-                                field="position_column")
-    return frame[cols].to_numpy(dtype=float)
-
-
-def _cap(n: int, limit: int, seed: int = 0) -> np.ndarray:
-    """Row indices to keep: all, or a reproducible random sample spread over the rows."""
-    if n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+@dataclass(frozen=True)
+class _Shown:
+    shown: int  # annotations in the layer
+    over: int  # rows dropped over the cap
+    missing: int  # rows dropped for having no position
+    first_vx: list | None  # the first annotation, in the datastack's voxels
 
 
 def _add_point_layer(vs, layer: str, frame: pd.DataFrame, pos_col: str, link_cols: Sequence[str],
                      resolution, limit: int, color: str | None = None,
-                     description_col: str | None = None) -> tuple[int, int, int]:
-    """Add one point layer; returns (shown, dropped over the cap, dropped for no position)."""
+                     description_col: str | None = None, tag_col: str | None = None,
+                     ds: DatastackInfo | None = None) -> _Shown:
+    """Add one point layer (its source transform in ``resolution`` units); with ``tag_col``
+    each point is tagged with its value (one tag per value, nglui's tag_column)."""
     pts = _points(frame, pos_col)
     ok = np.isfinite(pts).all(axis=1) if len(pts) else np.zeros(0, dtype=bool)
     n_missing = int((~ok).sum())
@@ -176,14 +156,23 @@ def _add_point_layer(vs, layer: str, frame: pd.DataFrame, pos_col: str, link_col
         seg_col = "seg"
     if description_col:
         data["desc"] = frame[description_col].iloc[keep].astype(str).to_numpy()
+    tags = None
+    if tag_col:
+        data["tag"] = frame[tag_col].iloc[keep].astype(str).to_numpy()
+        # every value is a tag, in the frame's order (most frequent first when grouped)
+        tags = list(dict.fromkeys(frame[tag_col].astype(str).tolist()))
     try:
         vs.add_points(data, name=layer, point_column="pos", segment_column=seg_col,
                       description_column="desc" if description_col else None,
+                      tag_column="tag" if tag_col else None, tags=tags,
                       data_resolution=list(resolution), linked_segmentation=SEG_LAYER,
                       color=color, set_position=False)
     except (ValueError, TypeError) as exc:
         raise InvalidInputError(f"Layer '{layer}' could not be built: {exc}") from None
-    return len(keep), len(idx) - len(keep), n_missing
+    first = None
+    if len(keep) and ds is not None:
+        first = to_voxels(pts[keep[0]], resolution, ds)
+    return _Shown(len(keep), len(idx) - len(keep), n_missing, first)
 
 
 def _drop_notes(notes: list[str], what: str, shown: int, over: int, missing: int) -> None:
@@ -203,8 +192,8 @@ def cells_link(ds: DatastackInfo, root_ids, *, center_vx=None, site: str | None 
     ``soma_positions_vx`` (root id -> soma position) adds a soma point per cell and
     centres on the first one when ``center_vx`` is not given.
     """
-    ids = [parse_id(r, "root_id", "root id") for r in (root_ids if not isinstance(root_ids, (int, str))
-                                       else [root_ids])]
+    ids = [parse_id(r, "root_id", "root id")
+           for r in (root_ids if not isinstance(root_ids, (int, str)) else [root_ids])]
     if not ids:
         raise InvalidInputError("Pick at least one cell for the link.", field="root_id")
     notes: list[str] = []
@@ -215,15 +204,21 @@ def cells_link(ds: DatastackInfo, root_ids, *, center_vx=None, site: str | None 
     if center_vx is None:
         center_vx = next((somas[i] for i in shown_ids if i in somas), None)
     vs, name, url = _viewer(ds, site, center_vx, shown_ids, colors)
-    n_ann = 0
-    if somas:
-        frame = pd.DataFrame({"pt_position": [somas.get(i) for i in shown_ids],
-                              "pt_root_id": np.array(shown_ids, dtype=np.int64)})
-        frame = frame[frame["pt_position"].notna()]
-        n_ann, _, _ = _add_point_layer(vs, "somas", frame, "pt_position", ["pt_root_id"],
-                                       ds.voxel_resolution, MAX_SEGMENTS)
+    n_ann = _add_somas(vs, ds, shown_ids, somas).shown
     vs.set_selected_layer(SEG_LAYER)
     return _finish(vs, name, url, n_ann, len(ids) - len(shown_ids), notes, center_vx is not None)
+
+
+def _add_somas(vs, ds: DatastackInfo, ids: Sequence[int], somas: Mapping[int, Sequence[float]]
+               ) -> _Shown:
+    """A "somas" point layer of the cells whose soma is known (voxels), each linked to its cell."""
+    frame = pd.DataFrame({"pt_position": [somas.get(int(i)) for i in ids],
+                          "pt_root_id": np.array(ids, dtype=np.int64)})
+    frame = frame[frame["pt_position"].notna()]
+    if frame.empty:
+        return _Shown(0, 0, 0, None)
+    return _add_point_layer(vs, "somas", frame, "pt_position", ["pt_root_id"],
+                            ds.voxel_resolution, MAX_SEGMENTS, color="#ffd23d", ds=ds)
 
 
 def cell_synapses_link(ds: DatastackInfo, root_id, synapses: pd.DataFrame, *,
@@ -241,31 +236,63 @@ def cell_synapses_link(ds: DatastackInfo, root_id, synapses: pd.DataFrame, *,
     if not (inputs or outputs):
         raise InvalidInputError("Choose inputs, outputs or both for the synapse link.",
                                 field="direction")
-    for c in (pre_column, post_column):
-        if c not in synapses.columns:
-            raise InvalidInputError(f"The synapse rows have no '{c}' column.", field=c)
-    if "id" in synapses.columns:  # inputs and outputs fetched apart share autapse rows
-        synapses = synapses.drop_duplicates("id")
-    pre = as_root_ids(synapses[pre_column], pre_column)
-    post = as_root_ids(synapses[post_column], post_column)
-    parts = []
-    if inputs:
-        parts.append(("inputs", synapses[post == rid], pre_column, "#ff6b3d"))
-    if outputs:
-        parts.append(("outputs", synapses[pre == rid], post_column, "#3da5ff"))
+    tagged = tag_synapses(rid, synapses, inputs, outputs, pre_column, post_column)
+    parts = [(layer, tagged[(tagged["direction"] == d).to_numpy()], color)
+             for use, layer, d, color in ((inputs, "inputs", "input", "#ff6b3d"),
+                                          (outputs, "outputs", "output", "#3da5ff")) if use]
     total = sum(len(p[1]) for p in parts) or 1
     vs, name, url = _viewer(ds, site, center_vx, [rid])
     notes: list[str] = []
     n_ann = n_drop = 0
-    for layer, rows, partner_col, color in parts:
+    first = None
+    for layer, rows, color in parts:
         budget = int(round(max_annotations * len(rows) / total))
-        shown, over, missing = _add_point_layer(vs, layer, rows, position_column, [partner_col],
-                                                ds.voxel_resolution, budget, color)
-        _drop_notes(notes, f"{layer[:-1].capitalize()} synapses", shown, over, missing)
-        n_ann += shown
-        n_drop += over + missing
+        r = _add_point_layer(vs, layer, rows, position_column, ["partner_root_id"],
+                             ds.voxel_resolution, budget, color, ds=ds)
+        _drop_notes(notes, f"{layer[:-1].capitalize()} synapses", r.shown, r.over, r.missing)
+        n_ann += r.shown
+        n_drop += r.over + r.missing
+        first = first or r.first_vx
     vs.set_selected_layer(SEG_LAYER)
-    return _finish(vs, name, url, n_ann, n_drop, notes, center_vx is not None)
+    return _finish(vs, name, url, n_ann, n_drop, notes, center_vx is not None, first)
+
+
+def partners_link(ds: DatastackInfo, root_id, partner_ids, synapses: pd.DataFrame | None = None,
+                  *, soma_positions_vx: Mapping[int, Sequence[float]] | None = None,
+                  site: str | None = None, position_column: str = "ctr_pt_position",
+                  max_annotations: int = MAX_ANNOTATIONS) -> NeuroglancerLink:
+    """A cell and some of its partners: the cells selected, a soma point per cell whose soma
+    is known, and the cell's synapses with those partners in one layer tagged input/output,
+    each point linked to its partner. Centred on the cell's soma (else a partner's, else the
+    first synapse)."""
+    rid = parse_id(root_id, "root_id", "root id")
+    partners = [p for p in dict.fromkeys(parse_id(p, "root_id", "root id")
+                                         for p in partner_ids) if p != rid]
+    ids = ([rid] + partners)[:MAX_SEGMENTS]
+    notes: list[str] = []
+    if len(partners) + 1 > MAX_SEGMENTS:
+        notes.append(f"Showing {MAX_SEGMENTS} of {len(partners) + 1:,} cells (each loads a mesh).")
+    somas = {int(k): v for k, v in (soma_positions_vx or {}).items() if v is not None}
+    center = next((somas[i] for i in ids if i in somas), None)
+    colors = {rid: "#ffffff"}
+    vs, name, url = _viewer(ds, site, center, ids, colors)
+    n_ann = _add_somas(vs, ds, ids, somas).shown
+    n_drop, first = 0, None
+    if synapses is not None and len(synapses):
+        tagged = tag_synapses(rid, synapses)
+        tagged = tagged[np.isin(tagged["partner_root_id"].to_numpy(),
+                                np.asarray(ids[1:], dtype=np.int64))]
+        if position_column not in position_columns(tagged):
+            notes.append("The synapse rows have no position, so no synapse points are shown.")
+        elif len(tagged):
+            r = _add_point_layer(vs, "synapses", tagged, position_column, ["partner_root_id"],
+                                 ds.voxel_resolution, max_annotations, tag_col="direction",
+                                 ds=ds)
+            _drop_notes(notes, "Synapses", r.shown, r.over, r.missing)
+            n_ann, n_drop, first = n_ann + r.shown, r.over + r.missing, r.first_vx
+    vs.set_selected_layer(SEG_LAYER)
+    return _finish(vs, name, url, n_ann, n_drop + len(partners) + 1 - len(ids), notes,
+                   center is not None, first)
 
 
 def pair_synapses_link(ds: DatastackInfo, pre_id, post_id, synapses: pd.DataFrame, *,
@@ -286,15 +313,14 @@ def pair_synapses_link(ds: DatastackInfo, pre_id, post_id, synapses: pd.DataFram
     if rows.empty:
         notes.append(f"No synapses from {a} onto {b} in these rows.")
     vs, name, url = _viewer(ds, site, center_vx, [a, b], {a: "#ff6b3d", b: "#3da5ff"})
-    shown, over, missing = _add_point_layer(
-        vs, "synapses", rows, position_column, ["pre_pt_root_id", "post_pt_root_id"],
-        ds.voxel_resolution, max_annotations)
-    _drop_notes(notes, "Synapses", shown, over, missing)
-    if center_vx is None and shown:
-        vs.position = _points(rows, position_column)[0].tolist()
-        center_vx = vs.position
+    r = _add_point_layer(vs, "synapses", rows, position_column,
+                         ["pre_pt_root_id", "post_pt_root_id"], ds.voxel_resolution,
+                         max_annotations, ds=ds)
+    _drop_notes(notes, "Synapses", r.shown, r.over, r.missing)
+    if center_vx is None and r.first_vx is not None:
+        center_vx = vs.position = r.first_vx  # a pair has no one soma: its first synapse
     vs.set_selected_layer(SEG_LAYER)
-    return _finish(vs, name, url, shown, over + missing, notes, center_vx is not None)
+    return _finish(vs, name, url, r.shown, r.over + r.missing, notes, center_vx is not None)
 
 
 def rows_link(ds: DatastackInfo, frame: pd.DataFrame, *, position_column: str | None = None,
@@ -302,12 +328,13 @@ def rows_link(ds: DatastackInfo, frame: pd.DataFrame, *, position_column: str | 
               description_column: str | None = None, site: str | None = None,
               center_vx=None, max_annotations: int = MAX_ANNOTATIONS,
               max_segments: int = MAX_SEGMENTS, resolution: Sequence[float] | None = None,
-              max_layers: int = 20) -> NeuroglancerLink:
+              max_layers: int = MAX_TAGS) -> NeuroglancerLink:
     """Selected rows of any result: points at a position column, cells from id columns.
 
-    With ``group_column`` (e.g. ``cell_type``) each value gets its own annotation layer
-    (the most frequent ``max_layers`` values; the rest share an "other" layer).
-    ``resolution`` is the positions' nm/voxel (default: the datastack's).
+    All points go in one "rows" layer; with ``group_column`` (e.g. ``cell_type``) each point
+    is tagged with its value (the ``max_layers`` most frequent values; the rest "other").
+    ``resolution`` is the positions' nm per unit (default: the frame's attrs
+    [RESOLUTION_ATTR], set from the query's desired_resolution, else the datastack's voxels).
     """
     if frame is None or len(frame) == 0:
         raise InvalidInputError("Select at least one row for the link.", field="rows")
@@ -325,87 +352,34 @@ def rows_link(ds: DatastackInfo, frame: pd.DataFrame, *, position_column: str | 
         raise InvalidInputError("These rows have neither a position nor a root-id column, "
                                 "so there is nothing to show in Neuroglancer.", field="rows")
     if group_column is not None and group_column not in frame.columns:
-        raise InvalidInputError(f"No column '{group_column}' to split layers by.",
+        raise InvalidInputError(f"No column '{group_column}' to tag points by.",
                                 field="group_column")
+    res = frame_resolution(frame, ds, resolution)
     notes: list[str] = []
     ids = pd.unique(np.concatenate([as_root_ids(frame[c], c) for c in id_cols])) if id_cols \
         else np.zeros(0, dtype=np.int64)
     ids = [int(i) for i in ids if i != 0]
     if len(ids) > max_segments:
         notes.append(f"Selecting {max_segments} of {len(ids):,} cells (each loads a mesh).")
-    if center_vx is None and pos_col is not None:
-        pts = _points(frame, pos_col)
-        good = pts[np.isfinite(pts).all(axis=1)]
-        center_vx = good[0] if len(good) else None
     vs, name, url = _viewer(ds, site, center_vx, ids[:max_segments])
     n_ann = n_drop = 0
+    first = None
     if pos_col is not None:
-        res = resolution or ds.voxel_resolution
-        groups = _groups(frame, group_column, max_layers, notes)
-        for layer, rows in groups:
-            budget = int(round(max_annotations * len(rows) / len(frame)))
-            shown, over, missing = _add_point_layer(vs, layer, rows, pos_col, id_cols, res,
-                                                    budget, description_col=description_column)
-            _drop_notes(notes, f"Layer '{layer}'", shown, over, missing)
-            n_ann += shown
-            n_drop += over + missing
-    vs.set_selected_layer(SEG_LAYER if pos_col is None else vs.layers[-1].name)
+        rows, tag_col = frame, None
+        if group_column is not None:
+            rows, tag_col = tagged_rows(frame, group_column, max_layers, notes), "_tag"
+        r = _add_point_layer(vs, "rows", rows, pos_col, id_cols, res, max_annotations,
+                             description_col=description_column, tag_col=tag_col, ds=ds)
+        _drop_notes(notes, "Rows", r.shown, r.over, r.missing)
+        n_ann, n_drop, first = r.shown, r.over + r.missing, r.first_vx
+        if res != [float(v) for v in ds.voxel_resolution]:
+            notes.append("Positions are in {} nm per unit (the query's resolution).".format(
+                " x ".join(f"{v:g}" for v in res)))
+    if center_vx is None and first is not None:
+        center_vx = vs.position = first  # rows have no soma: the first row, in voxels
+    vs.set_selected_layer(SEG_LAYER if pos_col is None else "rows")
     return _finish(vs, name, url, n_ann, n_drop, notes, center_vx is not None)
 
 
-def _groups(frame: pd.DataFrame, column: str | None, max_layers: int, notes: list[str]):
-    if column is None:
-        return [("rows", frame)]
-    labels = frame[column].astype("string").fillna("(none)")
-    order = labels.value_counts(sort=True).index.tolist()
-    out, used = [], {IMAGE_LAYER, SEG_LAYER, "other"}
-    for v in order[:max_layers]:
-        name = str(v)[:60] or "(empty)"
-        while name in used:  # a layer name must be unique in the state
-            name = f"{name} ({column})"
-        used.add(name)
-        out.append((name, frame[(labels == v).to_numpy()]))
-    if len(order) > max_layers:
-        rest = ~labels.isin(order[:max_layers]).to_numpy()
-        out.append(("other", frame[rest]))
-        notes.append(f"{len(order) - max_layers} less frequent values of '{column}' share "
-                     "the layer 'other'.")
-    return out
-
-
-# ----------------------------------------------------------------------------- state & short links
-def decode_state(url: str) -> dict:
-    """The JSON state in a Neuroglancer URL's fragment (``#!{...}``)."""
-    if "#!" not in url:
-        raise InvalidInputError("This is not a Neuroglancer state URL (no '#!' fragment).",
-                                field="url")
-    text = urllib.parse.unquote(url.split("#!", 1)[1])
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise InvalidInputError("The Neuroglancer URL's state is not valid JSON.",
-                                field="url") from None
-
-
-Uploader = Callable[[dict, str], str]  # (state JSON, viewer base URL) -> short URL
-
-
-def short_link(link: NeuroglancerLink, uploader: Uploader, server: str = "the state server"
-               ) -> NeuroglancerLink:
-    """Upload the link's state and return a link whose URL points at the stored state.
-
-    ``uploader(state, base_url)`` is the source's (DataSource.upload_state); any failure
-    of its client becomes one typed error."""
-    from models.errors import CavernError
-    from services.http_errors import map_exception
-    _, base = site_url(link.site)
-    try:
-        url = uploader(link.state, base)
-    except CavernError:
-        raise
-    except Exception as exc:
-        raise map_exception(exc, "uploading the Neuroglancer state", server) from None
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise InvalidInputError(f"The state server returned no link (got {url!r}).")
-    return replace(link, url=url, notes=link.notes + (f"Short link to a state stored on "
-                                                       f"{server} ({link.length:,} characters).",))
+# the URL state and short links live in link_state; these names stay importable from here
+from services.links.link_state import Uploader, decode_state, short_link  # noqa: E402,F401

@@ -1,8 +1,10 @@
 """A small dialog that turns selected result rows into a Neuroglancer link.
 
-Points go at a position column; cells in root-id columns are selected; "Layers by" puts
-each value of a column (e.g. cell_type) in its own annotation layer. Building runs in a
-worker; long links say what was left out and, on a CAVE server, can be shortened.
+Points go at a position column, in the rows' units (``frame.attrs[RESOLUTION_ATTR]``: the
+query's desired_resolution, else the datastack's voxels); cells in root-id columns are
+selected; "Tags by" tags each point with a column's value (e.g. cell_type) in one layer. A
+frame of a cell and its partners (``attrs[PARTNERS_ATTR]``) links their somas and synapses.
+Building runs in a worker; long links say what was left out and can be shortened on CAVE.
 """
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 
 from models.errors import CancelledError, CavernError
 from services.links import neuroglancer_links as ngl
+from services.links.partners_link import PARTNERS_ATTR, cell_partners_link
 from services.cells.cell_inspection import SITE_CHOICES, short_cell_link
 from ui.common import status_sink
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.workers import RequestRunner
 
-NO_GROUP = "(one layer)"
+NO_GROUP = "(no tags)"
 MAX_GROUP_VALUES = 50  # a column with more distinct values makes an unreadable layer list
 
 
@@ -57,7 +60,7 @@ class LinkDialog(QDialog):
         pos = ngl.position_columns(frame) if n else []
         self.position_combo.addItems(pos or ["(none: cells only)"])
         self.position_combo.setEnabled(bool(pos))
-        self.group_combo = QComboBox(toolTip="One annotation layer per value of this column")
+        self.group_combo = QComboBox(toolTip="Tag each point with its value of this column")
         self.group_combo.addItem(NO_GROUP)
         if n:
             self.group_combo.addItems(groupable_columns(frame))
@@ -70,10 +73,27 @@ class LinkDialog(QDialog):
             self.site_combo.addItem(label, key)
         self.site_combo.setCurrentIndex(max(0, self.site_combo.findData(site or "spelunker")))
         ids = ngl.root_id_columns(frame) if n else []
+        self.partners_of = frame.attrs.get(PARTNERS_ATTR) if n else None
+        self.resolution = None
+        units = QLabel()
+        try:
+            if n:
+                self.resolution = ngl.frame_resolution(frame, ws.info)
+                vx = [float(v) for v in ws.info.voxel_resolution]
+                units.setText(" × ".join(f"{v:g}" for v in self.resolution) + " nm per unit"
+                              + (" (voxels)" if self.resolution == vx else " (as queried)"))
+        except CavernError as exc:
+            units.setText(str(exc))
         form = QFormLayout()
         form.addRow("Points at:", self.position_combo)
+        form.addRow("Positions in:", units)
         form.addRow("Cells from:", QLabel(", ".join(ids) or "no root-id column"))
-        form.addRow("Layers by:", self.group_combo)
+        form.addRow("Tags by:", self.group_combo)
+        if self.partners_of is not None:  # a cell and partners: somas and synapses, tagged
+            self.summary.setText(f"Cell {int(self.partners_of)} and {max(n - 1, 0):,} "
+                                 f"partners from {html.escape(datastack)}: somas and synapses.")
+            for combo in (self.position_combo, self.group_combo):
+                combo.setEnabled(False)
         form.addRow("Open in:", self.site_combo)
 
         self.status_bar = RequestStatusBar(self.runner, stacked=True)
@@ -118,14 +138,20 @@ class LinkDialog(QDialog):
         return {"position_column": (self.position_combo.currentText()
                                     if self.position_combo.isEnabled() else None),
                 "group_column": None if group == NO_GROUP else group,
-                "site": self.site_combo.currentData()}
+                "site": self.site_combo.currentData(), "resolution": self.resolution}
 
     def build(self, then=None) -> None:
         opts = self.options()
         self._say("Building the link…")
 
+        ws, frame, partners_of = self.ws, self.frame, self.partners_of
+
         def job(cancel=None):
-            return ngl.rows_link(self.ws.info, self.frame, **opts)
+            if partners_of is not None:
+                ids = [int(r) for r in frame["pt_root_id"] if int(r) != int(partners_of)]
+                return cell_partners_link(ws, partners_of, ids, site=opts["site"],
+                                          cancel=cancel)
+            return ngl.rows_link(ws.info, frame, **opts)
 
         def done(link):
             self._set_link(link)

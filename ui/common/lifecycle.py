@@ -18,6 +18,12 @@ from ui.common.workers import release_ended_workers
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_MS = 5000
+_at_shutdown: list = []  # callables run first at quit (the Neuroglancer viewer's server)
+
+
+def at_shutdown(fn) -> None:
+    """Run ``fn()`` once at quit, before the workers are awaited; a failure is logged."""
+    _at_shutdown.append(fn)
 
 
 @dataclass
@@ -33,6 +39,13 @@ class ShutdownReport:
 def shutdown(sources=(), timeout_ms: int = DEFAULT_TIMEOUT_MS) -> ShutdownReport:
     t0 = time.perf_counter()
     report = ShutdownReport()
+    while _at_shutdown:
+        fn = _at_shutdown.pop()
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - quitting goes on whatever a hook says
+            log.warning("shutdown hook %r failed: %s", fn, exc)
+            report.errors.append(exc)
     report.cancelled = runner_registry.cancel_all()
     pool = QThreadPool.globalInstance()
     report.pool_done = pool.waitForDone(timeout_ms)

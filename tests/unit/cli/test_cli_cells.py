@@ -77,12 +77,13 @@ def test_link_of_several_cells_on_classic_neuroglancer(capsys):
                                                                           str(PINKY2)])
 
 
-def test_link_of_several_cells_with_inputs_has_a_layer_per_cell(capsys):
+def test_link_of_several_cells_with_inputs_tags_each_cell(capsys):
     assert cli_main(["link", str(PINKY), str(PINKY2), "--synapses", "in"]) == 0
     state = decode_state(capsys.readouterr().out.strip())
-    names = {lay["name"] for lay in state["layers"]}
-    assert {f"inputs of {PINKY}", f"inputs of {PINKY2}"} <= names
-    assert not any(n.startswith("outputs") for n in names)
+    rows = next(lay for lay in state["layers"] if lay["name"] == "rows")  # one layer, tagged
+    tags = {p.get("tag", p["id"]) for p in rows["annotationProperties"]}
+    assert {f"inputs of {PINKY}", f"inputs of {PINKY2}"} <= tags
+    assert not any(t.startswith("outputs") for t in tags)
 
 
 def test_capped_link_says_what_was_left_out(capsys):

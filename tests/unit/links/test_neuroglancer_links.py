@@ -4,6 +4,7 @@ import socket
 import numpy as np
 import pandas as pd
 import pytest
+import neuroglancer
 import requests
 
 from models.datastack import DatastackInfo
@@ -11,6 +12,7 @@ from models.errors import InvalidInputError, NetworkError
 from models.filters import Filter, Op
 from models.query_spec import QuerySpec
 from services.links import neuroglancer_links as ngl
+from tests.unit.links.ngl_parse import ann_nm, position_nm, tags_of
 
 BC = 864691135101289504  # V1-column basket cell (minnie65)
 PT = 864691136362774498  # layer-5 PT cell (minnie65)
@@ -115,20 +117,26 @@ def test_pair_synapses_link(minnie, bc_synapses):
     assert state["position"] == anns[0]["point"]  # centred on the first synapse
 
 
-def test_rows_link_one_layer_per_cell_type_with_split_columns(sample_source):
+def test_rows_link_tags_cell_types_in_one_layer_with_split_columns(sample_source):
     ds = sample_source.datastack_info("pinky100_sample")
     rows = sample_source.query(QuerySpec("soma_valence", "pinky100_sample")).frame.head(40)
     split = rows.drop(columns="pt_position")
     xyz = np.vstack(rows.pt_position.to_numpy())
     for i, a in enumerate("xyz"):
         split[f"pt_position_{a}"] = xyz[:, i]
-    link = ngl.rows_link(ds, split, group_column="cell_type", site="spelunker")
+    for site in ("spelunker", "neuroglancer"):
+        link = ngl.rows_link(ds, split, group_column="cell_type", site=site)
+        state = neuroglancer.parse_url(link.url)
+        assert [lay.name for lay in state.layers] == ["imagery", "segmentation", "rows"]
+        counts = {}
+        for a in state.layers["rows"].annotations:
+            (tag,) = tags_of(state.layers["rows"], a)
+            counts[tag] = counts.get(tag, 0) + 1
+        assert counts == rows.cell_type.astype(str).value_counts().to_dict()
+        assert link.n_annotations == 40
+        segs = sorted(map(str, state.layers["segmentation"].segments))
+        assert segs == sorted(map(str, rows.pt_root_id))
     lay = layers(ngl.decode_state(link.url))
-    counts = rows.cell_type.value_counts()
-    for ctype, n in counts.items():
-        assert len(lay[ctype]["annotations"]) == n
-    assert link.n_annotations == 40
-    assert sorted(lay["segmentation"]["segments"]) == sorted(map(str, rows.pt_root_id))
     assert ds.segmentation_source in lay["segmentation"]["source"][0]["url"]
 
 
@@ -169,7 +177,8 @@ def test_short_link_through_an_uploader(minnie):
             return 5712345
 
         def build_neuroglancer_url(self, state_id, ngl_url):
-            return f"{ngl_url}?json_url=https://global.daf-apis.com/nglstate/api/v1/{state_id}"
+            # what caveclient builds for target_site="spelunker" (CaveSource names it)
+            return f"{ngl_url}#!middleauth+https://global.daf-apis.com/nglstate/api/v1/{state_id}"
 
     class Client:
         state = State()
@@ -187,14 +196,27 @@ def test_short_link_through_an_uploader(minnie):
         ngl.short_link(link, down, "global.daf-apis.com")
 
 
-def test_group_values_never_clash_with_the_image_or_segmentation_layer(sample_source):
+def test_group_values_are_tags_and_never_clash_with_layers(sample_source):
     ds = sample_source.datastack_info("pinky100_sample")
     rows = sample_source.query(QuerySpec("soma_valence", "pinky100_sample", limit=6)).frame
     rows["kind"] = ["segmentation", "imagery", "segmentation", "x", "x", "x"]
-    lay = layers(ngl.decode_state(ngl.rows_link(ds, rows, group_column="kind").url))
-    assert lay["segmentation"]["type"] == "segmentation"
-    assert len(lay["segmentation (kind)"]["annotations"]) == 2
-    assert len(lay["x"]["annotations"]) == 3
+    link = ngl.rows_link(ds, rows, group_column="kind")
+    state = neuroglancer.parse_url(link.url)
+    assert state.layers["segmentation"].type == "segmentation"
+    anns = state.layers["rows"].annotations
+    tags = [tags_of(state.layers["rows"], a) for a in anns]
+    assert tags == [{"x"}] * 3 + [{"segmentation"}] * 2 + [{"imagery"}]  # most frequent first
+
+
+def test_more_values_than_tags_share_other(sample_source):
+    ds = sample_source.datastack_info("pinky100_sample")
+    rows = sample_source.query(QuerySpec("soma_valence", "pinky100_sample", limit=30)).frame
+    rows["kind"] = [f"k{i}" for i in range(30)]
+    link = ngl.rows_link(ds, rows, group_column="kind", max_layers=5)
+    lay = neuroglancer.parse_url(link.url).layers["rows"]
+    tags = [t for a in lay.annotations for t in tags_of(lay, a)]
+    assert tags.count("other") == 25 and len(set(tags)) == 6
+    assert any("share the tag 'other'" in n for n in link.notes)
 
 
 def test_the_skeleton_source_of_a_cave_datastack_is_kept(minnie):
