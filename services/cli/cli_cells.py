@@ -13,9 +13,11 @@ import sys
 
 from models.errors import InvalidInputError
 from models.ids import is_nucleus_id, parse_id
-from services.cells.cell_inspection import LINK_KINDS, SITE_CHOICES
 
-SYNAPSE_CHOICES = tuple(k for k, _ in LINK_KINDS if k != "cell")
+# services.cells.cell_inspection's LINK_KINDS and SITE_CHOICES, spelled out so that
+# building the parser does not import pandas (tests/unit/cli checks they agree).
+SYNAPSE_CHOICES = ("in", "out", "both")
+SITES = ("spelunker", "neuroglancer")
 
 
 def add_parsers(sub, common) -> None:
@@ -29,7 +31,7 @@ def add_parsers(sub, common) -> None:
     k.add_argument("cell_ids", nargs="+", metavar="ID", help="root ids or nucleus ids")
     k.add_argument("--synapses", choices=SYNAPSE_CHOICES,
                    help="also show the cells' input (in), output (out) or all synapses")
-    k.add_argument("--site", choices=tuple(s for s, _ in SITE_CHOICES), default="spelunker",
+    k.add_argument("--site", choices=SITES, default="spelunker",
                    help="viewer the link opens (default spelunker; neuroglancer: classic)")
 
 

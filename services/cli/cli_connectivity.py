@@ -12,7 +12,11 @@ from pathlib import Path
 
 from models.errors import InvalidInputError
 from models.ids import parse_id
-from services.connectivity.connectivity_matrix import ORDERS, WEIGHTS
+
+# services.connectivity.connectivity_matrix's WEIGHTS and ORDERS, spelled out so that
+# building the parser does not import scipy (tests/unit/cli checks they agree).
+WEIGHTS = ("binary", "count", "size_sum", "log_size_sum", "size_mean")
+ORDERS = ("id", "type_depth", "degree")
 
 
 def add_parsers(sub, common) -> None:

@@ -51,7 +51,16 @@ def cmd_query(args, ws) -> int:
     spec = QuerySpec(args.table, ws.datastack, ws.version, filters=filters, columns=cols,
                      limit=args.limit, is_view=info.kind == "view")
     result = ws.run(spec)
-    export_frame(result.frame, args.csv)
+    if getattr(result.frame, "on_disk", False):  # bigger than memory: DuckDB COPY streams it
+        from services.results.disk_rows import DiskRows
+        from services.results.export import export_disk_rows
+        rows = DiskRows(result.frame)
+        try:
+            export_disk_rows(rows, args.csv)
+        finally:
+            rows.close()
+    else:
+        export_frame(result.frame, args.csv)
     print(f"{result.summary()} -> {args.csv}", file=sys.stderr)
     for note in dict.fromkeys(result.notes):
         print(f"note: {note}", file=sys.stderr)

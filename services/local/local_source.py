@@ -21,7 +21,6 @@ from models.filters import Filter, Op, validate_filter
 from models.query_spec import QueryResult, QuerySpec
 from services.source import CancelToken, DataSource
 from services.local.csv_layout import csv_reader_sql, sql_path
-from services.results.positions import (compact_positions, frame_from_arrow, is_position_series, series_xyz, xyz_series)
 from services.local.local_manifest import LocalDatastack, TableFile, open_datastack
 
 
@@ -55,6 +54,9 @@ class LocalSource(DataSource):
         except duckdb.Error:
             pass
         self._lock = threading.Lock()  # guards _stacks and the parent connection
+        #: bytes a query's result may take in memory; above it the result stays on disk
+        #: (services.results.disk_result). None: CAVERN_MEMORY_BUDGET or 1 GB.
+        self.memory_budget: int | None = None
         for f in folders:
             self.add_folder(f)
 
@@ -167,6 +169,13 @@ class LocalSource(DataSource):
         cols = ", ".join(f"{_col(tf, c)} AS {_q(c)}" for c in names) or "*"
         limit = f" LIMIT {int(spec.limit)}" if spec.limit is not None else ""
         sql = f"SELECT {cols} FROM {_reader(tf)}{where}{limit}"
+        if not spec.desired_resolution and len(set(names)) == len(names):
+            disk = self._disk_result(spec, tf, info, names, cols, where, params, cancel)
+            if disk is not None:
+                spec = spec.with_(datastack=datastack, version=version)
+                return QueryResult(spec, disk, disk.elapsed_s, source="local",
+                                   notes=[f"{len(disk):,} rows: more than fit in memory, so "
+                                          "the result stays on disk"])
         cur = _prepare(self._cursor(), tf)
         if cancel is not None:
             cancel.on_cancel(cur.interrupt)
@@ -193,6 +202,40 @@ class LocalSource(DataSource):
         spec = spec.with_(datastack=datastack, version=version)
         return QueryResult(spec, frame, time.perf_counter() - t0, total_rows=total,
                            source="local")
+
+    def _disk_result(self, spec, tf, info, names, cols, where, params, cancel):
+        """The result as a DiskResult (rows kept in DuckDB) when rows x row width exceeds
+        the memory budget; else None. Counting first is cheap: Parquet footers, or a
+        filtered count pushed down, only when the whole table would not fit."""
+        from services.results import disk_result
+        budget = self.memory_budget if self.memory_budget is not None else (
+            disk_result.memory_budget())
+        width = disk_result.row_width(info.kinds.get(c, "string") for c in names)
+        n = info.row_count if info.row_count is not None else None
+        if n is not None and spec.limit is not None:
+            n = min(n, int(spec.limit))
+        if n is not None and n * width <= budget:
+            return None
+        if n is None or spec.filters:
+            n = self.row_count(spec.datastack or next(iter(self._stacks), ""), spec.table,
+                               spec.version, spec.filters)
+            if spec.limit is not None:
+                n = min(n, int(spec.limit))
+        if n * width <= budget:
+            return None
+        t0 = time.perf_counter()
+        limit = f" LIMIT {int(spec.limit)}" if spec.limit is not None else ""
+        plain = tf.fmt == "parquet" and not where and not limit
+        if plain:  # the file's own row numbers: nothing is copied
+            reader = _reader(tf).replace("')", "', file_row_number = true)", 1)
+            sql = f"SELECT file_row_number, {cols} FROM {reader}"
+        else:
+            sql = f"SELECT {cols} FROM {_reader(tf)}{where}{limit}"
+        prepare = (lambda cur: _prepare(cur, tf)) if tf.fmt == "feather" else None
+        result = disk_result.DiskResult(sql, params, cancel=cancel, prepare=prepare,
+                                        row_number="file_row_number" if plain else None)
+        result.elapsed_s = time.perf_counter() - t0
+        return result
 
     def synapse_pairs(self, datastack: str, table: str, version: int | None = None,
                       filters: Iterable[Filter] = (), cancel: CancelToken | None = None,
@@ -237,6 +280,12 @@ class LocalSource(DataSource):
         with self._lock:
             return self._con.cursor()
 
+    def skeleton(self, datastack: str, root_id: int, version: int | None = None,
+                 timestamp=None, cancel: CancelToken | None = None):
+        """The cell's skeleton from the datastack's skeletons/ folder, or None."""
+        from services.local.skeletons import read_skeleton
+        return read_skeleton(self._stack(datastack).folder, root_id)
+
     def close(self) -> None:
         self._con.close()
 
@@ -245,6 +294,7 @@ def fetch_frame(cur, sql: str, params):
     """A query's rows as a DataFrame, position lists kept as one (n, 3) Arrow block
     (services.results.positions) instead of a numpy object per row."""
     # A relation (not a DB-API result) hands its Arrow batches over without a copy.
+    from services.results.positions import frame_from_arrow  # pandas: not at start-up
     return frame_from_arrow(cur.sql(sql, params=params or None).to_arrow_table())
 
 
@@ -252,6 +302,8 @@ def rescale_positions(frame, info: TableInfo, desired):
     """Position columns converted from the table's voxels to ``desired`` (nm per unit),
     as CAVE's materialization service does for ``desired_resolution``."""
     import numpy as np
+    from services.results.positions import (compact_positions, is_position_series,
+                                            series_xyz, xyz_series)
     scale = np.asarray(info.voxel_resolution, float) / np.asarray(desired, float)
     for col in info.position_columns:
         if col in frame and len(frame):

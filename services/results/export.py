@@ -98,6 +98,37 @@ def export_frame(frame: pd.DataFrame, path: str | os.PathLike, fmt: str | None =
     Raises ExportError (the old file, if any, is untouched) or CancelledError. A symlink
     is written through (its target file is replaced), so the link stays a link.
     """
+    def write(fh, _tmp_name, kind):
+        if kind == "parquet":
+            _write_parquet(frame, fh, cancel, progress)
+        else:
+            _write_text(frame, fh, "\t" if kind == "tsv" else ",", cancel, progress)
+    return _atomic_write(path, fmt, write, cancel)
+
+
+def export_disk_rows(rows, path: str | os.PathLike, fmt: str | None = None, *,
+                     view_rows=None, cancel: CancelToken | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write an on-disk result's rows (services.results.disk_rows.DiskRows: all rows of
+    its current view, or these view rows) with DuckDB's COPY into the same hidden
+    temporary file, then replace the target: the same atomic and cancel guarantees as
+    export_frame, and the rows never pass through memory."""
+    view = rows.view
+    total = view.n if view_rows is None else len(view_rows)
+
+    def write(fh, tmp_name, kind):
+        fh.flush()
+        _check(cancel)
+        if progress:
+            progress(0, total)
+        rows.result.copy_to(view, tmp_name, kind, rows=view_rows, cancel=cancel)
+        _check(cancel)
+        if progress:
+            progress(total, total)
+    return _atomic_write(path, fmt, write, cancel)
+
+
+def _atomic_write(path, fmt, write, cancel) -> Path:
     target = Path(path)
     kind = export_format(target, fmt)
     real = Path(os.path.realpath(target)) if target.is_symlink() else target
@@ -112,12 +143,9 @@ def export_frame(frame: pd.DataFrame, path: str | os.PathLike, fmt: str | None =
         fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=folder)
         with os.fdopen(fd, "wb") as fh:
             _lock(fh)  # held until closed: a concurrent export never takes it for stale
-            if kind == "parquet":
-                _write_parquet(frame, fh, cancel, progress)
-            else:
-                _write_text(frame, fh, "\t" if kind == "tsv" else ",", cancel, progress)
+            write(fh, tmp_name, kind)
             fh.flush()
-            os.fsync(fh.fileno())
+            os.fsync(fh.fileno())  # the inode's data, also what COPY wrote by its path
             _set_mode(tmp_name, real)
             # The last moment a Cancel counts: after this the old file is replaced, and the
             # export is reported as done (never "cancelled" with the target already new).

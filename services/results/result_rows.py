@@ -167,6 +167,9 @@ class ResultRows:
             return format_float(float(v))
         return format_value(v)
 
+    def type_name(self, column: int) -> str:
+        return str(self.frame.dtypes.iloc[column])
+
     def frame_rows(self, view_rows) -> pd.DataFrame:
         """The source DataFrame's rows behind these view rows, in view order."""
         return self.frame.iloc[self.source_rows(view_rows)].reset_index(drop=True)

@@ -39,13 +39,26 @@ class ResultTableModel(QAbstractTableModel):
         self._muted = QColor("#7f8c8d")
 
     # ---- data in ---------------------------------------------------------------------
-    def set_frame(self, frame: pd.DataFrame | None) -> None:
-        """Show a new frame; sort and filter start afresh."""
+    def set_frame(self, frame) -> None:
+        """Show a new frame, or an on-disk result (services.results.disk_result), whose
+        rows are then fetched page by page; sort and filter start afresh."""
+        old = self.rows
         self.beginResetModel()
-        self.rows = ResultRows(frame)
+        if getattr(frame, "on_disk", False):
+            from services.results.disk_rows import DiskRows
+            self.rows = DiskRows(frame)
+        else:
+            self.rows = ResultRows(frame)
         self.endResetModel()
+        if getattr(old, "on_disk", False) and old.result is not frame:
+            old.close()  # its temporary database goes with it
 
-    def frame(self) -> pd.DataFrame:
+    @property
+    def on_disk(self) -> bool:
+        return getattr(self.rows, "on_disk", False)
+
+    def frame(self) -> pd.DataFrame | None:
+        """The whole DataFrame, or None for an on-disk result (use frame_rows)."""
         return self.rows.frame
 
     # ---- QAbstractTableModel -----------------------------------------------------------
@@ -76,7 +89,7 @@ class ResultTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return self.rows.names[section]
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"{self.rows.names[section]} ({self.rows.frame.dtypes.iloc[section]})"
+                return f"{self.rows.names[section]} ({self.rows.type_name(section)})"
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return str(section + 1)
@@ -130,5 +143,5 @@ class ResultTableModel(QAbstractTableModel):
         """
         if len(view_rows) == 0 or len(columns) == 0:
             return ""
-        part = self.rows.frame_rows(np.sort(np.asarray(view_rows))).iloc[:, list(columns)]
+        part = self.rows.frame_rows(np.unique(np.asarray(view_rows))).iloc[:, list(columns)]
         return frame_as_text(part).to_csv(sep="\t", index=False, lineterminator="\n")

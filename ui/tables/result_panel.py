@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHB
 
 from models.errors import CancelledError, CavernError
 from models.query_spec import QueryResult
-from services.results.export import export_format, export_frame
+from services.results.export import export_disk_rows, export_format, export_frame
+from services.results.positions import compact_positions
 from services.results.result_rows import is_missing
 from ui.common import status_sink
 from ui.common.result_table_model import ResultTableModel, is_root_id_column
@@ -47,6 +48,7 @@ class ResultPanel(QWidget):
         self.filter_runner = RequestRunner(self)
         self.export_runner = RequestRunner(self)
         self.warm_runner = RequestRunner(self)  # builds filter indexes in the background
+        self.sort_runner = RequestRunner(self)  # sorts of an on-disk result (DuckDB)
         self._export_dir = str(Path.home())
 
         self.filter_edit = QLineEdit(placeholderText="Filter rows: text in any column (e.g. a root id)")
@@ -113,6 +115,7 @@ class ResultPanel(QWidget):
         self.export_runner.failed.connect(self._export_failed)  # reports a cancel
         self._exportProgress.connect(self._export_progress)  # queued: crosses threads
         self.filter_runner.failed.connect(self._filter_failed)
+        self.sort_runner.failed.connect(self._sort_failed)
         # Ctrl+C: the view's own copy takes only the current cell, so catch the key first.
         self.view.installEventFilter(self)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
@@ -132,9 +135,13 @@ class ResultPanel(QWidget):
     def set_result(self, result: QueryResult) -> None:
         """Show a query's rows; any older rows, sort and filter are dropped."""
         self.filter_runner.cancel(quiet=True)
+        self.sort_runner.cancel(quiet=True)
         self.result = result
-        self.model.set_frame(result.frame)
-        if self.model.rows.n_source > PREWARM_ROWS:
+        frame = result.frame
+        if result.source != "local" and isinstance(frame, pd.DataFrame):
+            frame = compact_positions(frame)  # one (n, 3) block, not an array per row
+        self.model.set_frame(frame)
+        if not self.model.on_disk and self.model.rows.n_source > PREWARM_ROWS:
             self.warm_runner.run(self.model.rows.prewarm)
         self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.resizeColumnsToContents()
@@ -165,6 +172,19 @@ class ResultPanel(QWidget):
 
     def sort_by(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         self.view.clearSelection()  # view rows are about to mean other source rows
+        if self.model.on_disk:  # DuckDB sorts into a table in a worker; then applied at once
+            rows = self.model.rows
+            descending = order == Qt.SortOrder.DescendingOrder
+            if column >= 0:
+                self.set_message(f"Sorting {rows.n_rows:,} rows on disk by "
+                                 f"{rows.names[column]}…")
+
+            def done(_view):
+                if rows is self.model.rows:
+                    self.model.sort(column, order)
+                    self._show_counts()
+            self.sort_runner.run(rows.prepare_sort, column, descending, on_result=done)
+            return
         big = self.model.rows.n_source > SYNC_FILTER_ROWS
         if big:  # up to a second or two on millions of rows (first sort by a position)
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -180,6 +200,11 @@ class ResultPanel(QWidget):
         self.filter_timer.stop()
         text = self.filter_edit.text()
         rows = self.model.rows
+        if self.model.on_disk:  # a DuckDB scan of the files, in a worker
+            self.set_message(f"Filtering {rows.n_source:,} rows on disk for '{text.strip()}'…")
+            self.filter_runner.run(rows.filter_mask, text,
+                                   on_result=lambda view: self._filter_done(rows, text, view))
+            return
         if not text.strip() or rows.n_source <= SYNC_FILTER_ROWS:
             self._filter_done(rows, text, None if not text.strip() else rows.filter_mask(text))
             return
@@ -198,6 +223,10 @@ class ResultPanel(QWidget):
         if not isinstance(err, CancelledError):
             self.set_message(f"Filter failed: {err}", error=True)
 
+    def _sort_failed(self, err: CavernError) -> None:
+        if not isinstance(err, CancelledError):
+            self.set_message(f"Cannot sort by this column: {err}", error=True)
+
     def _show_counts(self) -> None:
         if self.result is None:
             return
@@ -209,7 +238,11 @@ class ResultPanel(QWidget):
         needle = rows.filter_text.strip()
         if needle:
             text = f"{rows.n_rows:,} of {rows.n_source:,} rows contain '{needle}' · " + text
-        notes = list(dict.fromkeys(self.result.notes))
+        if self.model.on_disk:
+            text += (" · on disk: rows are read from DuckDB as you scroll, never all "
+                     "loaded")
+        notes = [n for n in dict.fromkeys(self.result.notes)
+                 if not (self.model.on_disk and "stays on disk" in n)]
         if notes:  # what the source wants the user to know (missing rows, stale ids...)
             text += " · " + " ".join(notes)
         self.set_message(text)
@@ -314,6 +347,9 @@ class ResultPanel(QWidget):
         self.set_message(f"Exporting {n:,} rows to {Path(path).name}…")
 
         def work(cancel):
+            if getattr(rows, "on_disk", False):  # DuckDB COPY: never through memory
+                return str(export_disk_rows(rows, path, fmt, view_rows=view_rows,
+                                            cancel=cancel, progress=self._exportProgress.emit))
             frame = rows.frame_rows(view_rows) if selected_only else rows.view_frame()
             return str(export_frame(frame, path, fmt, cancel=cancel,
                                     progress=self._exportProgress.emit))
