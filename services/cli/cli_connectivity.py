@@ -15,7 +15,7 @@ from models.ids import parse_id
 
 # services.connectivity.connectivity_matrix's WEIGHTS and ORDERS, spelled out so that
 # building the parser does not import scipy (tests/unit/cli checks they agree).
-WEIGHTS = ("binary", "count", "size_sum", "log_size_sum", "size_mean")
+WEIGHTS = ("binary", "count", "size_sum", "ln_size_sum", "log10_1p_size_sum", "size_mean")
 ORDERS = ("id", "type_depth", "degree")
 
 
@@ -83,9 +83,11 @@ def cmd_matrix(args, ws) -> int:
     if result.matrix.shape == (0, 0) and not args.keep_unconnected:
         raise InvalidInputError(f"No synapses among the cells of '{spec.describe()}'.")
     export_frame(matrix_long_frame(result.matrix, args.weight), args.csv)
-    s = result.matrix.summary()
+    s = result.matrix.summary(len(result.pre.ids), len(result.post.ids))
     print(f"{s['n_pre']:,} x {s['n_post']:,} cells, {s['connected_pairs']:,} connected pairs, "
-          f"density {s['density']:.4f}, {s['n_synapses']:,} synapses -> {args.csv}",
+          f"density {s['density_whole_set']:.4f} over the whole set ({s['n_pre_all']:,} x "
+          f"{s['n_post_all']:,} cells), {s['density']:.4f} over the cells shown, "
+          f"{s['n_synapses']:,} synapses -> {args.csv}",
           file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)

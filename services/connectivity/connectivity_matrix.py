@@ -8,8 +8,12 @@ Weights (:data:`WEIGHTS`):
   binary        1 for every connected pair
   count         number of synapses
   size_sum      summed synapse size
-  log_size_sum  log10(1 + size_sum): base 10 so a reader can read orders of magnitude
-  size_mean     mean synapse size of the pair
+  ln_size_sum        ln(size_sum): the MICrONS tutorial's "log summed size" (natural log;
+                     connected pairs only, so it is always defined)
+  log10_1p_size_sum  log10(1 + size_sum): base 10 so a reader can read orders of magnitude
+  size_mean          mean synapse size of the pair
+
+:data:`WEIGHT_FORMULAS` states each weight's formula; exports write it into the file.
 """
 from __future__ import annotations
 
@@ -26,7 +30,16 @@ from services.connectivity.aggregation import (
     lookup_per_cell, order_by_degree, order_by_id, order_by_type_depth, require_columns,
     type_rank)
 
-WEIGHTS = ("binary", "count", "size_sum", "log_size_sum", "size_mean")
+WEIGHTS = ("binary", "count", "size_sum", "ln_size_sum", "log10_1p_size_sum", "size_mean")
+#: What each weight is, per connected pair (exported files carry it in a column name/metadata).
+WEIGHT_FORMULAS = {
+    "binary": "1 per connected pair",
+    "count": "number of synapses of the pair",
+    "size_sum": "sum(size) over the pair's synapses",
+    "ln_size_sum": "ln(sum(size)) over the pair's synapses (natural log; connected pairs only)",
+    "log10_1p_size_sum": "log10(1 + sum(size)) over the pair's synapses",
+    "size_mean": "sum(size) / number of synapses of the pair",
+}
 ORDERS = ("id", "type_depth", "degree")
 
 
@@ -105,7 +118,10 @@ class ConnectivityMatrix:
             return self.n_synapses.astype(np.float64)
         if weight == "size_sum":
             return self.size_sum.astype(np.float64)
-        if weight == "log_size_sum":
+        if weight == "ln_size_sum":
+            with np.errstate(divide="ignore"):  # a pair whose sizes sum to 0 gives -inf
+                return np.log(self.size_sum.astype(np.float64))
+        if weight == "log10_1p_size_sum":
             return np.log10(1.0 + self.size_sum.astype(np.float64))
         if weight == "size_mean":
             return self.size_sum.astype(np.float64) / self.n_synapses
@@ -117,13 +133,29 @@ class ConnectivityMatrix:
         return sp.csr_matrix((self.pair_weights(weight), (self.rows, self.cols)),
                              shape=self.shape)
 
-    def summary(self) -> dict:
-        """Cells pre/post, connected pairs, density (pairs / (n_pre x n_post)), synapses."""
+    def summary(self, n_pre_all: int | None = None, n_post_all: int | None = None) -> dict:
+        """Cells pre/post, connected pairs, synapses and the binary density.
+
+        ``density`` = connected pairs / (n_pre x n_post) of the matrix shown. The tutorial's
+        density counts the WHOLE set, cells without synapses included: pass the set sizes
+        (``n_pre_all``/``n_post_all``, e.g. MatrixResult.pre.ids) to get
+        ``density_whole_set``; ``density_connected_cells`` is the density over the cells
+        that have a synapse in the matrix (what a matrix with unconnected cells hidden shows).
+        """
         n_pre, n_post = self.shape
         cells = n_pre * n_post
-        return {"n_pre": n_pre, "n_post": n_post, "connected_pairs": self.nnz,
-                "density": self.nnz / cells if cells else float("nan"),
-                "n_synapses": int(self.n_synapses.sum())}
+        density = self.nnz / cells if cells else float("nan")
+        out = {"n_pre": n_pre, "n_post": n_post, "connected_pairs": self.nnz,
+               "density": density, "n_synapses": int(self.n_synapses.sum())}
+        act_r = np.unique(self.rows).size if self.nnz else 0
+        act_c = np.unique(self.cols).size if self.nnz else 0
+        out["density_connected_cells"] = (self.nnz / (act_r * act_c) if act_r * act_c
+                                          else float("nan"))
+        if n_pre_all is not None and n_post_all is not None:
+            whole = int(n_pre_all) * int(n_post_all)
+            out["n_pre_all"], out["n_post_all"] = int(n_pre_all), int(n_post_all)
+            out["density_whole_set"] = self.nnz / whole if whole else float("nan")
+        return out
 
     def pairs(self) -> pd.DataFrame:
         """Connected pairs with ids, in display order of rows then columns."""

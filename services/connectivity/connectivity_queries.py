@@ -23,7 +23,8 @@ from models.filters import Filter, Op
 from services.connectivity.aggregation import (
     IndexedPairs, aggregate_pairs_indexed, as_root_ids, factorize_ids, require_columns,
     resolve_cell_types)
-from services.connectivity.connectivity_matrix import ConnectivityMatrix, build_matrix
+from services.connectivity.connectivity_matrix import (WEIGHT_FORMULAS, ConnectivityMatrix,
+                                                       build_matrix)
 from services.connectivity.connectivity_partners import cell_partners
 from services.cells.cortical_depth import datastack_depth_um
 from services.results.positions import is_position_series, series_xyz
@@ -364,13 +365,17 @@ def compute_matrix(ws: Workspace, pre_spec: CellSetSpec, post_spec: CellSetSpec 
 
 
 def matrix_long_frame(matrix: ConnectivityMatrix, weight: str = "count") -> pd.DataFrame:
-    """Connected pairs: pre_pt_root_id, post_pt_root_id, weight, n_synapses (display order)."""
+    """Connected pairs: pre_pt_root_id, post_pt_root_id, weight, n_synapses, weight_formula
+    (display order). ``weight_formula`` states what ``weight`` is, so the file says it."""
     order = np.lexsort((matrix.cols, matrix.rows))
     w = matrix.pair_weights(weight)
-    return pd.DataFrame({PRE: matrix.row_ids[matrix.rows[order]],
-                         POST: matrix.col_ids[matrix.cols[order]],
-                         "weight": w[order],
-                         "n_synapses": matrix.n_synapses[order].astype(np.int64)})
+    frame = pd.DataFrame({PRE: matrix.row_ids[matrix.rows[order]],
+                          POST: matrix.col_ids[matrix.cols[order]],
+                          "weight": w[order],
+                          "n_synapses": matrix.n_synapses[order].astype(np.int64),
+                          "weight_formula": f"{weight} = {WEIGHT_FORMULAS[weight]}"})
+    frame.attrs["weight_formula"] = f"{weight} = {WEIGHT_FORMULAS[weight]}"
+    return frame
 
 
 MAX_WIDE_CELLS = 25_000_000  # a wide CSV beyond this is hundreds of MB of zeros
@@ -384,8 +389,13 @@ def matrix_wide_frame(matrix: ConnectivityMatrix, weight: str = "count") -> pd.D
             f"A wide table of {n_pre:,} x {n_post:,} cells is too large.",
             hint="Export the long format (one row per connected pair) instead.")
     dense = matrix.to_csr(weight).toarray()
+    if weight == "ln_size_sum":
+        dense[matrix.to_csr("binary").toarray() == 0] = np.nan  # ln is undefined unconnected
     frame = pd.DataFrame(dense, columns=[str(c) for c in matrix.col_ids])
+    # The first column's header states the weight's formula (a wide CSV has no other place).
     frame.insert(0, PRE, matrix.row_ids)
+    frame = frame.rename(columns={PRE: f"{PRE} | {weight} = {WEIGHT_FORMULAS[weight]}"})
+    frame.attrs["weight_formula"] = f"{weight} = {WEIGHT_FORMULAS[weight]}"
     return frame
 
 

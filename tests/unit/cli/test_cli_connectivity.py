@@ -49,7 +49,8 @@ def test_matrix_long_csv_is_the_pyramidal_subgraph(tmp_path, capsys):
                     "--weight", "size_sum", "--csv", str(out)])
     assert rc == 0
     df = pd.read_csv(out)
-    assert list(df.columns) == ["pre_pt_root_id", "post_pt_root_id", "weight", "n_synapses"]
+    assert list(df.columns) == ["pre_pt_root_id", "post_pt_root_id", "weight", "n_synapses",
+                                "weight_formula"]
     syn = _synapses()
     pairs = syn.groupby(["pre_pt_root_id", "post_pt_root_id"])["size"].agg(["size", "sum"])
     assert len(df) == len(pairs) == 1736

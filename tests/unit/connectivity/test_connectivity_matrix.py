@@ -19,7 +19,8 @@ def dense_reference(df, pre_ids, post_ids, weight):
     """Plain pandas: groupby, then a dense frame reindexed to the cell sets (small data)."""
     g = df.groupby(["pre_pt_root_id", "post_pt_root_id"])["size"]
     value = {"binary": g.size().clip(upper=1), "count": g.size(), "size_sum": g.sum(),
-             "log_size_sum": np.log10(1 + g.sum()), "size_mean": g.mean()}[weight]
+             "ln_size_sum": np.log(g.sum()),
+             "log10_1p_size_sum": np.log10(1 + g.sum()), "size_mean": g.mean()}[weight]
     dense = value.unstack(fill_value=0).reindex(index=pre_ids, columns=post_ids, fill_value=0)
     return dense.to_numpy(dtype=np.float64)
 

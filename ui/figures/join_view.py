@@ -1,0 +1,146 @@
+"""Merge two tables on a key (services.tables.joins): inner or left, duplicated keys
+(multi-soma objects) reported and optionally dropped. The result opens in the result
+table (``joinReady``) and "Copy as Python" gives the caveclient + pandas code."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from models.filters import parse_filter_expr
+from services.tables.joins import HOWS, JoinSpec, run_join
+from services.workspace import Workspace
+from ui.common.styles import ERROR_STYLE, MUTED_STYLE
+from ui.common.workers import RequestRunner
+
+KEYS = ("pt_root_id", "target_id", "nucleus_id", "id")
+
+
+def _tables(ws: Workspace, cancel=None):
+    return {n: list(t.kinds) for n, t in sorted(ws.tables().items())}
+
+
+class JoinView(QWidget):
+    joinReady = Signal(object)  # QueryResult of the join
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.ws: Workspace | None = None
+        self.result = None
+        self.report = None
+        self._columns: dict[str, list[str]] = {}
+        self.runner = RequestRunner(self)
+        self.left, self.right = QComboBox(), QComboBox()
+        self.left_key, self.right_key = QComboBox(editable=True), QComboBox(editable=True)
+        self.left_filter = QLineEdit(placeholderText="filter, e.g. status_axon=t")
+        self.right_filter = QLineEdit(placeholderText="filter, e.g. cell_type=23P")
+        self.how = QComboBox()
+        self.how.addItems(HOWS)
+        self.drop = QCheckBox("drop keys on more than one row (multi-soma objects)")
+        self.run_button = QPushButton("Join")
+        self.code_button = QPushButton("Copy as Python", enabled=False)
+        self.status = QLabel(wordWrap=True)
+        form = QFormLayout()
+        for label, table, key, flt in (("Left table", self.left, self.left_key,
+                                        self.left_filter),
+                                       ("Right table", self.right, self.right_key,
+                                        self.right_filter)):
+            row = QHBoxLayout()
+            row.addWidget(table, 2)
+            row.addWidget(QLabel("key"))
+            row.addWidget(key, 1)
+            row.addWidget(flt, 2)
+            form.addRow(label, row)
+        form.addRow("Join", self.how)
+        form.addRow("", self.drop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.code_button)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.status)
+        lay.addStretch(1)
+        self.left.currentIndexChanged.connect(lambda _i: self._keys(self.left, self.left_key))
+        self.right.currentIndexChanged.connect(lambda _i: self._keys(self.right,
+                                                                     self.right_key))
+        self.run_button.clicked.connect(self.run)
+        self.code_button.clicked.connect(self.copy_python)
+
+    def set_workspace(self, ws: Workspace | None) -> None:
+        self.ws, self.result = ws, None
+        self.code_button.setEnabled(False)
+        if ws is not None:
+            self.runner.run(_tables, ws, on_result=self._listed, on_error=self._failed)
+
+    def _listed(self, tables) -> None:
+        self._columns = tables
+        for combo in (self.left, self.right):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(list(tables))
+            combo.blockSignals(False)
+        if self.ws is not None:  # default: the proofreading table x a cell-type table
+            proof, types = self.ws.info.proofreading_table, self.ws.info.cell_type_tables
+            if proof in tables:
+                self.left.setCurrentText(proof)
+            if types and types[0] in tables:
+                self.right.setCurrentText(types[0])
+        self._keys(self.left, self.left_key)
+        self._keys(self.right, self.right_key)
+
+    def _keys(self, table: QComboBox, key: QComboBox) -> None:
+        cols = self._columns.get(table.currentText(), [])
+        key.clear()
+        key.addItems([c for c in KEYS if c in cols] + [c for c in cols if c not in KEYS])
+
+    def spec(self) -> JoinSpec:
+        def flt(edit, table):
+            text = edit.text().strip()
+            if not text:
+                return ()
+            info = self.ws.table(table).info
+            return tuple(parse_filter_expr(t.strip(), info.kinds) for t in text.split(";")
+                         if t.strip())
+        return JoinSpec(self.left.currentText(), self.right.currentText(),
+                        self.left_key.currentText(), self.right_key.currentText(),
+                        self.how.currentText(), self.drop.isChecked(),
+                        flt(self.left_filter, self.left.currentText()),
+                        flt(self.right_filter, self.right.currentText()))
+
+    def run(self) -> None:
+        if self.ws is None:
+            return
+        try:
+            spec = self.spec()
+        except Exception as err:  # a typed filter that does not parse
+            self._say(str(err), True)
+            return
+        self._say(f"Running {spec.describe()}…")
+        self.runner.run(run_join, self.ws, spec, on_result=self._done, on_error=self._failed)
+
+    def _done(self, value) -> None:
+        self.result, self.report = value
+        self.code_button.setEnabled(True)
+        self._say(" ".join(self.result.notes))
+        self.joinReady.emit(self.result)
+
+    def python_code(self) -> str:
+        spec = self.result.frame.attrs["join_spec"]
+        info = self.ws.info
+        ds = getattr(info, "cave_datastack", "") or self.ws.datastack
+        return spec.to_python(ds, self.ws.version)
+
+    def copy_python(self) -> None:
+        if self.result is not None:
+            QGuiApplication.clipboard().setText(self.python_code())
+            self._say("Copied the caveclient + pandas code of the join.")
+
+    def _failed(self, err) -> None:
+        self._say(str(err), True)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR_STYLE if error else MUTED_STYLE)
