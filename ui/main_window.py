@@ -6,9 +6,9 @@ from datetime import timezone
 
 from PySide6.QtCore import QDateTime, QSettings, Qt, QTimeZone, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget, QFileDialog,
-                               QFrame, QInputDialog, QLabel, QLineEdit, QMenu, QScrollArea,
-                               QMainWindow, QMessageBox, QTabWidget, QToolBar, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget,
+                               QFileDialog, QInputDialog, QLabel, QLineEdit, QMenu,
+                               QMainWindow, QToolBar, QWidget)
 
 from models.errors import CancelledError, CavernError
 from services.local.local_source import DatastackNameTakenError
@@ -20,15 +20,18 @@ from ui.connectivity.connectivity_panel import ConnectivityPanel
 from ui.tables.query_builder_panel import QueryBuilderPanel
 from ui.tables.result_panel import ResultPanel
 from ui.tables.table_browser_panel import TableBrowserPanel
+from ui.main_window_actions import CurrentPageTabs, WindowActions, elide
 from ui.common import status_sink
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.workers import RequestRunner, as_cavern_error
 
 
 LIVE = "live"  # version-combo data of the live entry
+FIRST_DATASTACK = "pinky100_sample"  # what a first launch opens (README says so)
+FRAME_W, FRAME_H = 16, 40  # room for a window frame and title bar on a small screen
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowActions, QMainWindow):
     # a services.workspace.Workspace whenever the picked datastack or version changes
     contextChanged = Signal(object)
 
@@ -40,7 +43,7 @@ class MainWindow(QMainWindow):
         self.app_version = app_version
         self.setWindowTitle("Cavern")
         self.setObjectName("CavernMainWindow")
-        self.resize(1400, 860)
+        self._fit_to_screen(1400, 860)
         # (source, datastack) of the entry picked in the datastack combo
         self.source: DataSource = source
         self.datastack = ""
@@ -48,6 +51,8 @@ class MainWindow(QMainWindow):
         self.live = False  # a CAVE datastack queried live at live_edit's timestamp
         self.workspace: Workspace | None = None  # the context the panels show
         self._pending_table = settings.value("last_table", "", str)
+        self._query_context = None  # (datastack, version) of the last query started
+        self.pending_session = None  # what an opened session restores once data are listed
         self.meta_runner = RequestRunner(self)
         self.query_runner = RequestRunner(self)
         self.count_runner = RequestRunner(self)
@@ -58,18 +63,27 @@ class MainWindow(QMainWindow):
         self.results = ResultPanel()
         self.inspector = CellInspectorPanel()
         self.connectivity = ConnectivityPanel()
-        self.tabs = QTabWidget(documentMode=True)
+        self.tabs = CurrentPageTabs(documentMode=True)
         self.tabs.addTab(self.results, "Results")
-        # Scroll areas: the docks keep their width even when a wide panel is shown.
-        self.tabs.addTab(_scrollable(self.inspector), "Cell")
-        self.tabs.addTab(_scrollable(self.connectivity), "Connectivity")
+        # No page scrolling: every panel fits with splitters; only tables scroll. The
+        # docks are hidden for the wide Cell and Connectivity tabs (_tab_changed).
+        self.tabs.addTab(self.inspector, "Cell")
+        self.tabs.addTab(self.connectivity, "Connectivity")
+        # The MICrONS tutorial's figures and joins (ui/figures); a join opens in Results.
+        from ui.figures.figures_panel import FiguresPanel
+        self.figures = FiguresPanel()
+        self.tabs.addTab(self.figures, "Figures")
+        self.contextChanged.connect(self.figures.set_context)
+        self.figures.joinReady.connect(self._query_done)
         self.setCentralWidget(self.tabs)
         self.browser_dock = self._dock("Tables", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.builder_dock = self._dock("Query", self.builder, Qt.DockWidgetArea.RightDockWidgetArea)
         self._build_status_bar()
         self._build_menus()
-        self.resizeDocks([self.browser_dock, self.builder_dock], [330, 380],
-                         Qt.Orientation.Horizontal)
+        # on a small screen the results keep half the width
+        wide = self.width() >= 1280
+        self.resizeDocks([self.browser_dock, self.builder_dock],
+                         [330, 380] if wide else [270, 300], Qt.Orientation.Horizontal)
 
         self.browser.tableSelected.connect(self.builder.set_table)
         self.browser.tableActivated.connect(lambda _t: self.builder.run_button.click())
@@ -81,16 +95,22 @@ class MainWindow(QMainWindow):
         self.query_runner.busyChanged.connect(self._query_busy)
         self.query_runner.failed.connect(self._query_failed)
         self.count_runner.failed.connect(self._count_failed)
-        self._builder_was_visible, self._last_tab = True, 0
+        self._docks_were_visible = {self.browser_dock: True, self.builder_dock: True}
+        self._last_tab = 0
         self._connect_cell_panels()
 
         from ui.cave.cave_controller import CaveController, default_source_factory
         self.cave = CaveController(self, token_store, cave_source_factory or default_source_factory)
         self._restore_layout()
+        # read before the combo fills: adding the first entry selects (and remembers) it
+        last = settings.value("last_datastack", "", str)
         for name in source.datastacks():
             self.add_datastack(source, name, select=False)
-        wanted = datastack or settings.value("last_datastack", "", str)
-        self.select_datastack(wanted if wanted in source.datastacks() else None)
+        names = source.datastacks()
+        wanted = datastack or last
+        if wanted not in names:
+            wanted = FIRST_DATASTACK if FIRST_DATASTACK in names else None
+        self.select_datastack(wanted)
 
     # ---- construction ------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -135,6 +155,11 @@ class MainWindow(QMainWindow):
         self.busy_bar = self.request_status.progress
         self.busy_label = self.request_status.detail
         self.cancel_button = self.request_status.cancel_button
+        # what the shown result is (datastack, version, server, filters, units)
+        self.provenance_label = QLabel("")
+        self.provenance_label.setObjectName("provenance")
+        self.provenance_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        sb.addPermanentWidget(self.provenance_label)
         sb.addPermanentWidget(self.request_status)
 
     def _build_menus(self) -> None:
@@ -143,6 +168,13 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("&Open datastack folder…", self, shortcut=QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_datastack_folder)
         file_menu.addAction(self.open_action)
+        file_menu.addSeparator()
+        self.save_session_action = QAction("&Save session…", self, shortcut="Ctrl+Shift+S")
+        self.save_session_action.triggered.connect(lambda: self.save_session())
+        self.open_session_action = QAction("Open sess&ion…", self, shortcut="Ctrl+Shift+O")
+        self.open_session_action.triggered.connect(lambda: self.open_session())
+        file_menu.addAction(self.save_session_action)
+        file_menu.addAction(self.open_session_action)
         file_menu.addSeparator()
         for action in self.results.export_actions():
             file_menu.addAction(action)
@@ -155,6 +187,16 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.browser_dock.toggleViewAction())
         self.view_menu.addAction(self.builder_dock.toggleViewAction())
         help_menu = mb.addMenu("&Help")
+        self.help_action = QAction("Cavern &user guide", self,
+                                   shortcut=QKeySequence.StandardKey.HelpContents)
+        self.help_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.help_action.triggered.connect(lambda: self.show_help())
+        help_menu.addAction(self.help_action)
+        self.find_action = QAction("&Find (focus the filter)", self,
+                                   shortcut=QKeySequence.StandardKey.Find)
+        self.find_action.triggered.connect(self.focus_filter)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.find_action)
         about = QAction("&About Cavern", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
@@ -212,7 +254,10 @@ class MainWindow(QMainWindow):
                                            "Query the live database at a timestamp (not cached)",
                                            Qt.ItemDataRole.ToolTipRole)
         self.version_combo.blockSignals(False)
-        idx = self.version_combo.findData(default)
+        wanted = (self.pending_session or {}).pop("version", None)
+        idx = self.version_combo.findData(wanted if wanted is not None else default)
+        if idx < 0:
+            idx = self.version_combo.findData(default)
         self.version_combo.setCurrentIndex(max(idx, 0))
         self._version_changed(self.version_combo.currentIndex())
 
@@ -224,9 +269,30 @@ class MainWindow(QMainWindow):
         self.live_action.setVisible(self.live)
         self.version = None if self.live else data
         src, ds, v = self.source, self.datastack, self.version
+        previous = self.workspace
         self.workspace = Workspace(src, ds, v, self._live_time() if self.live else None)
+        if previous is not None and not self.workspace.same_context(previous):
+            if self._query_context not in (None, (ds, v)):
+                self.query_runner.cancel(quiet=True)  # its rows would be of the old context
+            self._clear_results()
         self.contextChanged.emit(self.workspace)
         self.meta_runner.run(lambda cancel: src.tables(ds, v), on_result=self._tables_loaded)
+
+    def _clear_results(self) -> None:
+        """The Results table belongs to the old context: empty it and say why."""
+        results = self.results
+        self.provenance_label.setText("")
+        self.provenance_label.setToolTip("")
+        if getattr(results, "result", None) is None:
+            return
+        if hasattr(results, "clear"):  # ResultPanel.clear(), when it has one
+            results.clear()
+        else:
+            results.filter_runner.cancel(quiet=True)
+            results.result = None
+            results.model.set_frame(None)
+        results.set_message(f"{self.datastack} {self.version_combo.currentText()}: run a "
+                            "query (the previous result was of another datastack or version).")
 
     def _live_time_changed(self) -> None:
         if self.live:  # a new moment is a new context
@@ -235,7 +301,18 @@ class MainWindow(QMainWindow):
     def _tables_loaded(self, tables) -> None:
         current = self.browser.current_table()
         select = current.name if current else self._pending_table
+        pending = self.pending_session
+        query = pending.pop("query", None) if pending else None
+        if query:
+            select = query["table"]
         self.browser.set_tables(tables, select=select)
+        if query and self.builder.table is not None and self.builder.table.name == query["table"]:
+            from ui.common.session import apply_query_state
+            apply_query_state(self.builder, query)
+        if pending is not None:
+            self.pending_session = None
+            if pending.get("partners_of"):
+                self.connectivity.partners.root_edit.setText(pending["partners_of"])
         self.sink.note(f"{self.datastack} {self.version_combo.currentText()}: "
                        f"{len(tables)} tables", 5000)
 
@@ -290,15 +367,20 @@ class MainWindow(QMainWindow):
                                            self.inspector.id_edit.setFocus()))
         cells_menu.addAction(inspect)
         cells_menu.addAction(self.link_action)
+        from ui.neuroglancer.window_hooks import install_viewer  # View > Neuroglancer viewer
+        self.neuroglancer = install_viewer(self)
 
     def _tab_changed(self, index: int) -> None:
-        """The query builder belongs to the Results tab: hide it for the wide viewers and
-        bring it back (if the user had it open) with the results."""
+        """The table browser and query builder belong to the Results tab: hide them for
+        the wide viewers and bring them back (if the user had them open) with the results."""
+        docks = (self.browser_dock, self.builder_dock)
         if index == 0:
-            self.builder_dock.setVisible(self._builder_was_visible)
+            for dock in docks:
+                dock.setVisible(self._docks_were_visible[dock])
         elif self.tabs.widget(index) is not None and self._last_tab == 0:
-            self._builder_was_visible = self.builder_dock.isVisible()
-            self.builder_dock.setVisible(False)
+            for dock in docks:
+                self._docks_were_visible[dock] = dock.isVisible()
+                dock.setVisible(False)
         self._last_tab = index
 
     def inspect_cell(self, root_id: int) -> None:
@@ -312,6 +394,8 @@ class MainWindow(QMainWindow):
     def _link_cells(self, root_ids: list) -> None:
         import pandas as pd
         frame = pd.DataFrame({"pt_root_id": pd.array([int(r) for r in root_ids], dtype="int64")})
+        from services.links.partners_link import PARTNERS_ATTR  # the cell, then its partners
+        frame.attrs[PARTNERS_ATTR] = int(root_ids[0]) if len(root_ids) else None
         self.inspector.link_for_rows(frame)
 
     def _link_selection(self) -> None:
@@ -319,6 +403,9 @@ class MainWindow(QMainWindow):
         if frame is None or len(frame) == 0:
             self.show_error("Select rows of the result first (they need a position or root id column).")
             return
+        from services.links.neuroglancer_links import RESOLUTION_ATTR  # the rows' units
+        res = getattr(getattr(self.results.result, "spec", None), "desired_resolution", None)
+        frame.attrs[RESOLUTION_ATTR] = tuple(res) if res else None
         self.inspector.link_for_rows(frame)
 
     # ---- queries -------------------------------------------------------------------
@@ -332,6 +419,7 @@ class MainWindow(QMainWindow):
 
     def run_query(self, spec) -> None:
         spec = self._with_context(spec)
+        self._query_context = (spec.datastack, spec.version)
         self._query_started = time.perf_counter()
         self.results.set_message(f"Running query on {spec.table}…")
         ws = self.workspace or Workspace(self.source, self.datastack, self.version)
@@ -342,6 +430,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.results)
         notes = list(dict.fromkeys(getattr(result, "notes", None) or ()))
         text = f"{result.spec.table}: {result.summary()}"
+        from ui.common.provenance import provenance_text
+        where = provenance_text(result.spec, self.source)
+        self.provenance_label.setText(elide(where, 90))
+        self.provenance_label.setToolTip(where)
         self.sink.show(" · ".join([text] + notes), "warning" if notes else "", 8000)
         self.settings.setValue("last_table", result.spec.table)
 
@@ -384,42 +476,50 @@ class MainWindow(QMainWindow):
         token or terms of service to accept are offered a dialog."""
         self.sink.error(err)
 
-    def show_about(self) -> None:
-        credits = []
-        for i in range(self.datastack_combo.count()):
-            src, ds = self.datastack_combo.itemData(i)
-            if src.kind == "local":
-                try:
-                    c = src.datastack_info(ds).credits
-                except CavernError:
-                    continue
-                if c:
-                    credits.append(f"<p><b>{ds}</b>: {c}</p>")
-        QMessageBox.about(self, "About Cavern", (
-            f"<h3>Cavern {self.app_version}</h3><p>Browse CAVE connectome data: tables, "
-            "queries, cells, connectivity and Neuroglancer links.</p>"
-            "<p><b>Sample data</b></p>" + "".join(credits)))
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Open at this size, or smaller and centred when the screen's free area (without
+        panels and task bars) is smaller: Run and the status bar must be on screen."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(width, height)
+            return
+        area = screen.availableGeometry()
+        # the frame is not known before the window is shown: leave room for a title bar
+        w, h = min(width, area.width() - FRAME_W), min(height, area.height() - FRAME_H)
+        self.resize(w, h)
+        self.move(area.x() + (area.width() - w - FRAME_W) // 2,
+                  area.y() + (area.height() - h - FRAME_H) // 2)
 
     def _restore_layout(self) -> None:
         geom = self.settings.value("geometry")
         state = self.settings.value("window_state")
         if geom is not None:
             self.restoreGeometry(geom)
+            screen = self.screen() or QApplication.primaryScreen()
+            if screen is not None and not screen.availableGeometry().contains(self.frameGeometry()):
+                self._fit_to_screen(self.width(), self.height())  # the screen got smaller
         if state is not None:
             self.restoreState(state)
 
+    def layout_state(self):
+        """saveState() as on the Results tab: the docks hidden for the wide tabs are the
+        user's layout all the same (else the next start would open without them)."""
+        if self.tabs.currentIndex() == 0:
+            return self.saveState()
+        hidden = [d for d, shown in self._docks_were_visible.items() if shown]
+        for dock in hidden:
+            dock.setVisible(True)
+        state = self.saveState()
+        for dock in hidden:
+            dock.setVisible(False)
+        return state
+
     def closeEvent(self, event) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+        self.settings.setValue("window_state", self.layout_state())
         from ui.common.runner_registry import cancel_all
         cancel_all(owner=self)  # every panel's requests; the sources close at quit (ui.app)
         super().closeEvent(event)
-
-
-def _scrollable(panel: QWidget) -> QScrollArea:
-    area = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
-    area.setWidget(panel)
-    return area
 
 
 def app_icon() -> QIcon:

@@ -37,19 +37,35 @@ def facts_html(insp: Inspection) -> str:
     out.append(_kv(ident))
 
     out.append("<h4 style='margin-bottom:2px'>Cell types</h4>")
-    if r.cell_types:
-        out.append(_table(["Table", "Classification system", "Type"],
-                          [(e(c.table), e(c.classification_system) or _unknown("—"),
-                            f"<b>{e(c.cell_type)}</b>") for c in r.cell_types]))
+    types = [(e(c.table), e(c.classification_system) or _unknown("—"), f"<b>{e(c.cell_type)}</b>")
+             for c in r.cell_types]
+    for p in r.proofreading:  # a proofreading table's E/I label is a cell type too
+        label = _proofreading_type(p.raw)
+        if label:
+            types.append((e(p.table), "excitatory/inhibitory (proofreading table)",
+                          f"<b>{e(label)}</b>"))
+    if types:
+        out.append(_table(["Table", "Classification system", "Type"], types))
     else:
         out.append(f"<p>{_unknown('No cell-type table of this datastack lists this cell.')}</p>")
 
     out.append("<h4 style='margin-bottom:2px'>Proofreading</h4>")
     if r.proofreading:
-        out.append(_table(["Table", "Axon", "Dendrite"],
-                          [(e(p.table), _status(p.axon_status, p.strategy_axon),
-                            _status(p.dendrite_status, p.strategy_dendrite))
-                           for p in r.proofreading]))
+        whole = any(p.status is not None for p in r.proofreading)
+        parts = any(p.axon_status is not None or p.dendrite_status is not None
+                    for p in r.proofreading)
+        header = ["Table"] + (["Status"] if whole or not parts else []) + (
+            ["Axon", "Dendrite"] if parts else [])
+        rows = []
+        for p in r.proofreading:
+            row = [e(p.table)]
+            if whole or not parts:  # pinky100's complete_somas: one whole-cell status
+                row.append(_status(p.status, None))
+            if parts:
+                row += [_status(p.axon_status, p.strategy_axon),
+                        _status(p.dendrite_status, p.strategy_dendrite)]
+            rows.append(row)
+        out.append(_table(header, rows))
     else:
         out.append(f"<p>{_unknown('Not in the proofreading table: treat its axon and dendrite as not proofread.')}</p>")
 
@@ -72,6 +88,17 @@ def facts_html(insp: Inspection) -> str:
         out.append("<h4 style='margin-bottom:2px'>Notes</h4><ul style='margin-top:0'>"
                    + "".join(f"<li>{e(n)}</li>" for n in r.notes) + "</ul>")
     return "".join(out)
+
+
+E_I_COLUMNS = ("cell_type", "cell_type_manual", "allen_e_i", "e_i", "valence", "classification")
+
+
+def _proofreading_type(raw: dict) -> str | None:
+    for name in E_I_COLUMNS:
+        v = raw.get(name)
+        if v is not None and str(v).strip() and str(v) not in ("nan", "None"):
+            return str(v)
+    return None
 
 
 def _status(status, strategy) -> str:

@@ -55,7 +55,9 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         self.forward_button = QToolButton(text="▶", toolTip="Forward (Alt+Right)")
         self.id_edit = QLineEdit(placeholderText="Root id or nucleus id (type or paste)")
         self.id_edit.setClearButtonEnabled(True)
+        self.id_edit.setToolTip("A root id or nucleus id of this datastack (Return inspects)")
         self.inspect_button = QPushButton("Inspect")
+        self.inspect_button.setToolTip("Look the cell up: types, proofreading, soma, synapses")
         self.recent_combo = QComboBox(toolTip="Recently inspected cells")
         self.recent_combo.setMinimumContentsLength(36)
         top = QHBoxLayout()
@@ -89,20 +91,27 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         self.partners_button.setToolTip("Open this cell's input and output partners in the "
                                         "connectivity viewer")
         self.copy_id_button = QPushButton("Copy root id")
+        self.copy_id_button.setToolTip("Copy the cell's root id to the clipboard")
         actions = QHBoxLayout()
         actions.addWidget(self.partners_button)
         actions.addWidget(self.copy_id_button)
+        self.morphology_button = QPushButton("Morphology")  # skeleton + synapses window
+        self.morphology_button.setToolTip("Show the cell's skeleton with its synapses")
+        self.morphology_button.clicked.connect(self._show_morphology)
+        actions.addWidget(self.morphology_button)
         actions.addStretch(1)
 
         ng = QGroupBox("Neuroglancer")
-        self.link_kind_combo = QComboBox()
+        self.link_kind_combo = QComboBox(toolTip="What the Neuroglancer link shows")
         for key, label in LINK_KINDS:
             self.link_kind_combo.addItem(label, key)
         self.site_combo = QComboBox(toolTip="Which viewer the link opens")
         for key, label in SITE_CHOICES:
             self.site_combo.addItem(label, key)
         self.open_button = QPushButton("Open in browser")
+        self.open_button.setToolTip("Open the Neuroglancer link in your web browser")
         self.copy_link_button = QPushButton("Copy link")
+        self.copy_link_button.setToolTip("Copy the Neuroglancer link to the clipboard")
         self.short_button = QPushButton("Short link")
         self.short_button.setToolTip("Store the state on the CAVE state server and copy its "
                                      "short link (needs a CAVE connection)")
@@ -160,10 +169,22 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         self.ws = ws
         self.short_button.setVisible(bool(ws is not None and ws.source.has_state_server))
         if changed and self.record is not None:
+            # The facts, link and staleness were read in the old context: drop them, say so.
+            old = self.record.datastack + (f" v{self.record.version}"
+                                           if self.record.version is not None else "")
             version = self.version
-            self._set_status(f"Datastack is now {self.datastack}"
-                             + (f" v{version}" if version is not None else "")
-                             + ": press Inspect to look the cell up there.")
+            now = self.datastack + (f" v{version}" if version is not None else "")
+            self.runner.cancel(quiet=True)
+            self.inspection = None
+            self._forget_link()
+            self.facts.clear()
+            self.facts.setPlaceholderText(
+                f"The cell shown before belongs to {old}; the datastack is now {now}. "
+                "Press Inspect to look its id up here.")
+            self.stale_label.setVisible(False)
+            self.use_current_button.setVisible(False)
+            self._set_status(f"Datastack is now {now}: the previous cell was from {old}. "
+                             "Press Inspect to look it up here.")
         self._update_buttons()
 
     @Slot("qint64")
@@ -340,6 +361,13 @@ class CellInspectorPanel(WorkspaceView, QWidget):
     def _show_partners(self) -> None:
         if self.record is not None:
             self.showPartners.emit(int(self.record.root_id))
+
+    def _show_morphology(self) -> None:
+        if self.record is None:
+            self._input_error(CavernError("Inspect a cell first."))
+            return
+        from ui.morphology.morphology_window import open_morphology
+        open_morphology(self, self.ws, int(self.record.root_id))
 
     def _copy_root_id(self) -> None:
         if self.record is not None:

@@ -1,8 +1,8 @@
 """Choosing a cell set for the matrix: rows of a cell table with filters, or pasted root ids."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFormLayout, QGroupBox, QPlainTextEdit,
-                               QRadioButton, QHBoxLayout)
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGroupBox, QHBoxLayout, QPlainTextEdit,
+                               QRadioButton, QStackedWidget, QVBoxLayout)
 
 from models.ids import parse_id_array
 
@@ -11,13 +11,18 @@ class CellSetEditor(QGroupBox):
     """A set description for services.connectivity.connectivity_queries.cell_set_spec.
 
     Filters are checked against the table's columns in the worker (that needs the table's
-    schema, which on a CAVE server is a request); pasted ids are checked here at once.
+    schema, which on a CAVE server is a request); pasted ids are checked here at once
+    (models.ids.parse_id_array: a pasted column with its header line is fine). Two lines
+    high, so the matrix keeps the room: the filters and the ids share one place.
     """
 
     def __init__(self, title: str, parent=None):
         super().__init__(title, parent)
         self.from_table = QRadioButton("Cells of the table")
+        self.from_table.setToolTip("The set is the rows of a cell-type table (with filters)")
         self.from_ids = QRadioButton("Pasted root ids")
+        self.from_ids.setToolTip("The set is the root ids pasted below (a copied column, "
+                                 "with or without its header)")
         self.from_table.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.from_table)
@@ -25,21 +30,29 @@ class CellSetEditor(QGroupBox):
         self.table_combo = QComboBox()
         self.table_combo.setToolTip("Cell-type table: its rows form the set, and it gives every "
                                     "cell its type and soma depth")
+        self.table_combo.setMinimumContentsLength(12)
         self.filters_edit = QPlainTextEdit()
-        self.filters_edit.setPlaceholderText("one filter per line, e.g.\ncell_type=e")
-        self.filters_edit.setMaximumHeight(56)
+        self.filters_edit.setPlaceholderText("filters, one per line, e.g. cell_type=e")
+        self.filters_edit.setToolTip("One filter per line: column=value, column in a,b, "
+                                     "column>=value …")
         self.ids_edit = QPlainTextEdit()
         self.ids_edit.setPlaceholderText("root ids separated by commas, spaces or new lines")
-        self.ids_edit.setMaximumHeight(56)
+        self.ids_edit.setToolTip("Paste root ids: a column copied from a table (its header "
+                                 "line is skipped), or ids separated by commas or spaces")
+        self.edits = QStackedWidget()
+        for edit in (self.filters_edit, self.ids_edit):
+            edit.setMinimumHeight(34)
+            self.edits.addWidget(edit)
+        self.edits.setMaximumHeight(52)
         mode = QHBoxLayout()
         mode.addWidget(self.from_table)
+        mode.addWidget(self.table_combo, 1)
         mode.addWidget(self.from_ids)
-        form = QFormLayout(self)
-        form.setContentsMargins(6, 4, 6, 4)
-        form.addRow(mode)
-        form.addRow("Cell table:", self.table_combo)
-        form.addRow("Filters:", self.filters_edit)
-        form.addRow("Root ids:", self.ids_edit)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 2, 6, 4)
+        lay.setSpacing(2)
+        lay.addLayout(mode)
+        lay.addWidget(self.edits)
         self.from_table.toggled.connect(self._mode_changed)
         self._mode_changed()
 
@@ -47,6 +60,7 @@ class CellSetEditor(QGroupBox):
         by_table = self.from_table.isChecked()
         self.filters_edit.setEnabled(by_table)
         self.ids_edit.setEnabled(not by_table)
+        self.edits.setCurrentWidget(self.filters_edit if by_table else self.ids_edit)
 
     def set_tables(self, tables: list[str]) -> None:
         current = self.table_combo.currentText()

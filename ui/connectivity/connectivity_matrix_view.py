@@ -10,10 +10,11 @@ import html
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
-                               QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from models.errors import CancelledError, CavernError, ExportError
-from services.connectivity.connectivity_matrix import WEIGHTS
+from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS, WEIGHTS
 from services.connectivity.connectivity_queries import (
     MatrixResult, cell_set_spec, compute_matrix, fetch_pair_synapses, matrix_long_frame,
     matrix_wide_frame)
@@ -24,14 +25,28 @@ from ui.connectivity.partners_view import table_view
 from ui.common import status_sink
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
+from ui.common.table_context_menu import TableContextMenu, rows_frame
 from ui.common.workers import RequestRunner
 from ui.common.workspace_view import WorkspaceView
 
 ORDER_LABELS = {"type_depth": "cell type, then depth", "id": "root id",
                 "degree": "total degree"}
+HOVER_HINT = "Hover over the matrix to see a pair; click to list its synapses."
+PAIR_HINT = "Click a connected pair in the matrix."
+HOVER_REACH_PX = 4  # hover and click find the nearest connected pair this close on screen
 WEIGHT_LABELS = {"binary": "binary (connected)", "count": "synapse count",
-                 "size_sum": "summed size", "log_size_sum": "log10(1 + summed size)",
-                 "size_mean": "mean size"}
+                 "size_sum": "summed size", "ln_size_sum": "ln(summed size)",
+                 "log10_1p_size_sum": "log10(1 + summed size)",
+                 "log_size_sum": "log10(1 + summed size)", "size_mean": "mean size"}
+
+
+def _density(d) -> str:
+    return "—" if d is None or d != d else f"{d:.4f}"  # no cell pairs: no density
+
+
+def weight_label(weight: str) -> str:
+    """The combo's words for a weight (a weight added in services reads as its name)."""
+    return WEIGHT_LABELS.get(weight, weight.replace("_", " "))
 
 
 def _compute(ws, pre_draft, post_draft, order, hide, cancel=None):
@@ -54,33 +69,43 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
 
         self.pre_editor = CellSetEditor("Presynaptic cells (rows)")
         self.post_editor = CellSetEditor("Postsynaptic cells (columns)")
-        self.same_sets = QCheckBox("Postsynaptic cells = presynaptic cells")
+        self.same_sets = QCheckBox("Post = pre cells")
+        self.same_sets.setToolTip("Use the presynaptic set for the columns too (a square matrix)")
         self.same_sets.setChecked(True)
-        self.weight_combo = QComboBox()
+        self.weight_combo = QComboBox(toolTip="What each matrix cell shows")
         for w in WEIGHTS:
-            self.weight_combo.addItem(WEIGHT_LABELS[w], w)
+            self.weight_combo.addItem(weight_label(w), w)
+            if w in WEIGHT_FORMULAS:
+                self.weight_combo.setItemData(self.weight_combo.count() - 1, WEIGHT_FORMULAS[w],
+                                              Qt.ItemDataRole.ToolTipRole)
         self.weight_combo.setCurrentIndex(WEIGHTS.index("count"))
-        self.order_combo = QComboBox()
+        self.order_combo = QComboBox(toolTip="Order of the rows and columns")
         for key, label in ORDER_LABELS.items():
             self.order_combo.addItem(label, key)
-        self.hide_unconnected = QCheckBox("Hide cells without synapses here")
+        self.hide_unconnected = QCheckBox("Hide unconnected cells")
+        self.hide_unconnected.setToolTip("Leave out cells without synapses in this matrix")
         self.hide_unconnected.setChecked(True)
         self.compute_button = QPushButton("Show matrix")
+        self.compute_button.setToolTip("Fetch the cells and their synapses and draw the matrix")
         self.compute_button.setDefault(True)
+        self.reset_zoom_button = QPushButton("Reset zoom")
+        self.reset_zoom_button.setToolTip("Show the whole matrix (the wheel zooms, dragging pans)")
+        # Show matrix first: it stays on screen however narrow the window is.
         controls = QHBoxLayout()
-        for w in (QLabel("Weight:"), self.weight_combo, QLabel("Sort by:"), self.order_combo,
-                  self.hide_unconnected, self.same_sets):
+        for w in (self.compute_button, QLabel("Weight:"), self.weight_combo, QLabel("Sort by:"),
+                  self.order_combo, self.hide_unconnected, self.same_sets):
             controls.addWidget(w)
         controls.addStretch(1)
-        controls.addWidget(self.compute_button)
+        controls.addWidget(self.reset_zoom_button)
         sets = QHBoxLayout()
         sets.addWidget(self.pre_editor)
         sets.addWidget(self.post_editor)
 
         self.plot = MatrixImagePlot()
-        self.hover_label = QLabel("Hover over the matrix to see a pair; click to list its "
-                                  "synapses.")
+        self.hover_label = QLabel(HOVER_HINT)
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # long ids must not widen the panel: the label is as wide as the plot, no wider
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -88,15 +113,25 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         self.block_view = table_view(self.block_model)
         self.pair_model = ResultTableModel(self)
         self.pair_view = table_view(self.pair_model)
-        self.pair_label = QLabel("Click a connected pair in the matrix.")
+        self.pair_label = QLabel(PAIR_HINT)
+        self.pair_label.setWordWrap(True)
+        self.pair_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.export_long_tip = "One row per connected pair: pre, post, weight, synapses"
         self.export_long = QPushButton("Export pairs (long CSV)…")
         self.export_wide = QPushButton("Export matrix (wide CSV)…")
         self.export_fig = QPushButton("Export figure (PNG/SVG)…")
+        self.export_long.setToolTip(self.export_long_tip)
+        self.export_wide.setToolTip("Presynaptic cells × postsynaptic cells, zeros included")
+        self.export_fig.setToolTip("The matrix image with its colour bar")
+        for b in (self.export_long, self.export_wide, self.export_fig):
+            b.setMinimumWidth(40)
 
         summary_page = QWidget()
         sl = QVBoxLayout(summary_page)
         sl.addWidget(self.summary_label)
-        sl.addWidget(QLabel("Type-by-type blocks (probability = connected pairs / cell pairs):"))
+        blocks_label = QLabel("Type-by-type blocks (probability = connected pairs / cell pairs):")
+        blocks_label.setWordWrap(True)
+        sl.addWidget(blocks_label)
         sl.addWidget(self.block_view, 1)
         pair_page = QWidget()
         pl = QVBoxLayout(pair_page)
@@ -110,7 +145,7 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         self.side = QTabWidget()
         self.side.addTab(summary_page, "Summary")
         self.side.addTab(pair_page, "Pair synapses")
-        exports = QHBoxLayout()
+        exports = QVBoxLayout()
         for b in (self.export_long, self.export_wide, self.export_fig):
             exports.addWidget(b)
         side_box = QWidget()
@@ -123,10 +158,14 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         pb.setContentsMargins(0, 0, 0, 0)
         pb.addWidget(self.plot, 1)
         pb.addWidget(self.hover_label)
+        side_box.setMinimumWidth(220)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(plot_box)
         split.addWidget(side_box)
-        split.setSizes([700, 420])
+        split.setStretchFactor(0, 1)
+        split.setChildrenCollapsible(False)
+        split.setSizes([700, 360])
+        self.splitter = split
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(sets)
@@ -142,6 +181,12 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         self.hide_unconnected.toggled.connect(lambda _on: self.result and self.request())
         self.plot.hovered.connect(self._hovered)
         self.plot.cellClicked.connect(self.activate_cell)
+        self.reset_zoom_button.clicked.connect(self.plot.reset_zoom)
+        self.pair_menu = TableContextMenu(
+            self.pair_view, "pre_pt_root_id", message=self.message.emit,
+            link=lambda _ids: self.rowsLinkRequested.emit(rows_frame(self.pair_view)),
+            export=lambda: self._ask_export("long"))
+        self.block_menu = TableContextMenu(self.block_view, message=self.message.emit)
         self.export_long.clicked.connect(lambda: self._ask_export("long"))
         self.export_wide.clicked.connect(lambda: self._ask_export("wide"))
         self.export_fig.clicked.connect(self._ask_figure)
@@ -149,17 +194,28 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         self._enable_exports()
 
     # ---- context -------------------------------------------------------------------------
-    def set_context(self, ws, type_tables: list[str]) -> None:
+    def clear_context(self, ws) -> None:
+        """A new context: the matrix, its pair, hover text and link belong to the old one."""
+        self.runner.cancel(quiet=True)
+        self.pair_runner.cancel(quiet=True)  # a clicked pair of the old matrix
         self.ws = ws
-        datastack = self.datastack
-        self.pre_editor.set_tables(type_tables)
-        self.post_editor.set_tables(type_tables)
         self.result = None
         self.plot.set_matrix(None)
         self.block_model.set_frame(None)
         self.pair_model.set_frame(None)
         self.summary_label.setText("")
+        self.hover_label.setText(HOVER_HINT)
+        self.pair_label.setText(PAIR_HINT)
+        self.pair_link_button.setEnabled(False)
+        self.side.setCurrentIndex(0)
         self._enable_exports()
+
+    def set_context(self, ws, type_tables: list[str]) -> None:
+        if ws is not self.ws or self.result is not None:
+            self.clear_context(ws)
+        datastack = self.datastack
+        self.pre_editor.set_tables(type_tables)
+        self.post_editor.set_tables(type_tables)
         self.status.show_text(f"{datastack}: choose the cells and press Show matrix."
                               if type_tables else f"{datastack} has no cell-type table: "
                               "paste root ids.")
@@ -190,7 +246,7 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         s = result.matrix.summary()
         text = (f"<b>{s['n_pre']:,}</b> presynaptic × <b>{s['n_post']:,}</b> postsynaptic "
                 f"cells · <b>{s['connected_pairs']:,}</b> connected pairs · density "
-                f"<b>{s['density']:.4f}</b> · <b>{s['n_synapses']:,}</b> synapses")
+                f"<b>{_density(s['density'])}</b> · <b>{s['n_synapses']:,}</b> synapses")
         if result.n_hidden:
             text += f"<br>{result.n_hidden:,} cells without synapses here are hidden."
         if result.matrix.row_order != self.order:
@@ -199,7 +255,11 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
             text += f"<br>{html.escape(note)}"
         self.summary_label.setText(text)
         self._redraw()
+        self.plot.reset_zoom()
         self.pair_model.set_frame(None)
+        self.pair_label.setText(PAIR_HINT)
+        self.pair_link_button.setEnabled(False)
+        self.hover_label.setText(HOVER_HINT)
         self._enable_exports()
         plain = (f"Matrix: {s['n_pre']:,} x {s['n_post']:,} cells, {s['connected_pairs']:,} "
                  f"pairs, {s['n_synapses']:,} synapses.")
@@ -227,8 +287,11 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         status_sink.report_error(self, err)
 
     # ---- hover and click -------------------------------------------------------------------
-    def pair_under(self, row: int, col: int) -> tuple[int, int] | None:
-        """The strongest connected pair in the image pixel holding (row, col), if any."""
+    def pair_under(self, row: int, col: int, reach: float | None = None
+                   ) -> tuple[int, int] | None:
+        """The connected pair under (row, col): the strongest in the image pixel holding it,
+        else the nearest within ``reach`` cells (by default HOVER_REACH_PX screen pixels),
+        so a sparse matrix needs no 1-pixel aim."""
         m, img = self.result.matrix, self.plot.image
         if img is None:
             return None
@@ -238,9 +301,19 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
         inside = ((m.rows >= r.start) & (m.rows < r.stop) & (m.cols >= c.start)
                   & (m.cols < c.stop))
         hits = np.flatnonzero(inside)
-        if hits.size == 0:
+        if hits.size:
+            best = hits[np.argmax(m.pair_weights(self.weight)[hits])]
+            return int(m.rows[best]), int(m.cols[best])
+        if reach is None:
+            reach = HOVER_REACH_PX * self.plot.cells_per_pixel()
+        if reach <= 0 or m.nnz == 0:
             return None
-        best = hits[np.argmax(m.pair_weights(self.weight)[hits])]
+        dr = m.rows.astype(float) + 0.5 - (row + 0.5)
+        dc = m.cols.astype(float) + 0.5 - (col + 0.5)
+        near = np.flatnonzero((np.abs(dr) <= reach + 0.5) & (np.abs(dc) <= reach + 0.5))
+        if near.size == 0:
+            return None
+        best = near[np.argmin(dr[near] ** 2 + dc[near] ** 2)]
         return int(m.rows[best]), int(m.cols[best])
 
     def describe(self, row: int, col: int) -> str:
@@ -255,7 +328,7 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
             return text + ": not connected"
         k = np.flatnonzero((m.rows == r) & (m.cols == c))[0]
         w = m.pair_weights(self.weight)[k]
-        return (text + f": {WEIGHT_LABELS[self.weight]} {w:g}, "
+        return (text + f": {weight_label(self.weight)} {w:g}, "
                 f"{int(m.n_synapses[k])} synapse(s)")
 
     def _hovered(self, row: int, col: int) -> None:

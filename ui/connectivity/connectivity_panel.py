@@ -50,7 +50,11 @@ class ConnectivityPanel(QWidget):
         self._pending_root = None  # asked for before the context's tables were listed
 
     def set_context(self, ws) -> None:
+        """Clear what belonged to the old context at once; then list the new tables."""
         self._context = ws
+        self._pending_root = None
+        self.partners.clear_context(ws)
+        self.matrix.clear_context(ws)
         if ws is None:
             return
         self.partners.status.show_text(f"Reading the tables of {ws.datastack}…")

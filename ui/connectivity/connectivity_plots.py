@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from services.connectivity.connectivity_partners import (
     Histogram, depth_histogram, synapse_size_histogram, synapses_per_connection_histogram)
@@ -39,13 +39,17 @@ class HistogramPlot(pg.PlotWidget):
         self.setLabel("left", "partners" if kind != "size" else "synapses")
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
-        self.setMinimumHeight(140)
+        self.setMinimumHeight(90)  # three fit beside the tables at 1024×700
         self.hist: Histogram | None = None
         self._bars: pg.BarGraphItem | None = None
         self._x0 = np.zeros(0)
         self._x1 = np.zeros(0)
         self.note = pg.TextItem("", color="#888", anchor=(1, 0))
         self.scene().sigMouseClicked.connect(self._clicked)
+
+    def wheelEvent(self, event) -> None:
+        """The plots do not zoom: the wheel goes to whatever holds them."""
+        event.ignore()
 
     def set_histogram(self, hist: Histogram | None) -> None:
         self.clear()
@@ -122,9 +126,12 @@ class PartnerPlots(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
         for p in self.plots.values():
-            lay.addWidget(p, 1)
+            self.splitter.addWidget(p)
             p.barClicked.connect(self.rangePicked)
+        lay.addWidget(self.splitter, 1)
         self._n_syn = self._sizes = self._depths = None
         self.log_size.toggled.connect(lambda _on: self._draw_size())
 

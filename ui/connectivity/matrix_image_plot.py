@@ -34,8 +34,19 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         self.plot.setLabel("left", "presynaptic cells")
         self.plot.setLabel("top", "postsynaptic cells")
         self.plot.getViewBox().setMenuEnabled(False)
+        # square cells: a 334 × 334 matrix is a square, whatever the widget's shape
+        self.plot.setAspectLocked(True, ratio=1.0)
+        self.plot.hideButtons()  # the view's own Reset zoom button replaces pyqtgraph's "A"
+        self.setMinimumSize(160, 160)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image_item)
+        # the matrix's edge: with square cells the view has room beside it
+        from PySide6.QtWidgets import QGraphicsRectItem
+        self.frame_item = QGraphicsRectItem(0, 0, 0, 0)
+        self.frame_item.setPen(pg.mkPen((150, 150, 150), width=1, cosmetic=True))
+        self.plot.addItem(self.frame_item)
+        self.empty_text = pg.TextItem("", color="#888", anchor=(0.5, 0.5))
+        self.plot.addItem(self.empty_text)
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=CMAP, interactive=False)
         self.colorbar.setImageItem(self.image_item, insert_in=self.plot)
         self.matrix: ConnectivityMatrix | None = None
@@ -53,17 +64,42 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         if matrix is None or 0 in matrix.shape:
             self.image = None
             self.image_item.clear()
+            self.frame_item.setVisible(False)
+            # an empty matrix: say so, instead of axes around nothing
+            self.empty_text.setText("" if matrix is None else
+                                    "No synapses among these cells here.")
+            self.empty_text.setPos(0.5, 0.5)
+            self.plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            for axis in ("left", "top"):
+                self.plot.getAxis(axis).setTicks([[]])
             return
+        self.empty_text.setText("")
         n_rows, n_cols = matrix.shape
         self.image = downsample_matrix(matrix, MAX_IMAGE[0], MAX_IMAGE[1], weight=weight,
                                        reduce="max")
         top = float(self.image.image.max()) or 1.0
         self.image_item.setImage(self.image.image, autoLevels=False, levels=(0.0, top))
         self.image_item.setRect(QRectF(0, 0, n_cols, n_rows))
+        self.frame_item.setRect(QRectF(0, 0, n_cols, n_rows))
+        self.frame_item.setVisible(True)
         self.colorbar.setLevels((0.0, top))
         self.colorbar.axis.setLabel(weight.replace("_", " "))
         self._draw_blocks(matrix)
-        self.plot.setRange(xRange=(0, n_cols), yRange=(0, n_rows), padding=0.01)
+        self.reset_zoom()
+
+    def reset_zoom(self) -> None:
+        """Show the whole matrix (cells stay square)."""
+        if self.matrix is None or 0 in self.matrix.shape:
+            return
+        n_rows, n_cols = self.matrix.shape
+        self.plot.getViewBox().setRange(xRange=(0, n_cols), yRange=(0, n_rows), padding=0.01)
+
+    def cells_per_pixel(self) -> float:
+        """Matrix cells per screen pixel at the current zoom (for hover reach)."""
+        vb = self.plot.getViewBox()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        w, h = max(vb.width(), 1.0), max(vb.height(), 1.0)
+        return max((x1 - x0) / w, (y1 - y0) / h, 0.0)
 
     def _draw_blocks(self, m: ConnectivityMatrix) -> None:
         """Type boundaries as lines; type names as axis ticks centred on their block."""
@@ -77,7 +113,7 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
     def _label_blocks(self, *_args) -> None:
         """Label the blocks wide enough for their text; hover names the narrow ones."""
         m = self.matrix
-        if m is None:
+        if m is None or 0 in m.shape:
             return
         vb = self.plot.getViewBox()
         for blocks, axis, n, extent in ((m.row_blocks, "left", m.shape[0], vb.height()),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QSplitter, QTableView, QTabWidget,
+                               QLabel, QLineEdit, QPushButton, QSizePolicy, QSplitter, QTableView, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from models.errors import CancelledError, CavernError
@@ -19,14 +19,15 @@ from services.connectivity.connectivity_partners import partners_by_type
 from services.connectivity.connectivity_queries import PartnersResult, fetch_partners
 from services.results.export import export_frame
 from ui.connectivity.connectivity_plots import PartnerPlots
-from ui.common import status_sink
+from ui.common import status_sink, styles
+from ui.common.table_context_menu import TableContextMenu
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
 from ui.common.workers import RequestRunner
 from ui.common.workspace_view import WorkspaceView
 
 SHOWN = ["partner_root_id", "n_synapses", "size_sum", "size_mean", "cell_type", "proofread",
-         "depth_um", "n_type_labels"]
+         "depth_um", "n_type_labels", "autapse"]
 NO_TYPE_TABLE = "(no cell types)"
 
 
@@ -38,6 +39,7 @@ def table_view(model) -> QTableView:
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     view.verticalHeader().setDefaultSectionSize(22)
     view.horizontalHeader().setStretchLastSection(True)
+    view.setMinimumSize(120, 70)  # shrink with the window; the table scrolls, not the page
     return view
 
 
@@ -54,7 +56,10 @@ class PartnersView(WorkspaceView, QWidget):
 
         self.root_edit = QLineEdit(placeholderText="Root id, e.g. 648518346349538157")
         self.root_edit.setClearButtonEnabled(True)
+        self.root_edit.setToolTip("The cell whose input and output partners to list (Return "
+                                  "shows them)")
         self.show_button = QPushButton("Show partners")
+        self.show_button.setToolTip("Fetch this cell's synapses and group them by partner")
         self.type_combo = QComboBox()
         self.type_combo.setToolTip("Table giving each partner its cell type and soma depth")
         self.known_only = QCheckBox("Known cells only")
@@ -81,9 +86,20 @@ class PartnersView(WorkspaceView, QWidget):
         self.group_label = QLabel("Partners by cell type (click a row to select them)")
         self.plots = PartnerPlots()
         self.selection_label = QLabel("No partner selected.")
+        self.selection_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                           QSizePolicy.Policy.Preferred)
         self.inspect_button = QPushButton("Inspect cell")
+        self.inspect_button.setToolTip("Open the selected partner (or this cell) in the cell "
+                                       "inspector; double-clicking a row does the same")
         self.link_button = QPushButton("Neuroglancer link")
+        self.link_button.setToolTip("A Neuroglancer link of this cell and the selected partners")
         self.export_button = QPushButton("Export partners…")
+        self.export_button.setToolTip("Write the selected (or all shown) partners to CSV or "
+                                      "Parquet")
+        self.autapse_label = QLabel("")
+        self.autapse_label.setStyleSheet(styles.NOTE_STYLE)
+        self.autapse_label.setWordWrap(True)
+        self.autapse_label.setVisible(False)
         actions = QHBoxLayout()
         actions.addWidget(self.selection_label, 1)
         for b in (self.inspect_button, self.link_button, self.export_button):
@@ -98,13 +114,16 @@ class PartnersView(WorkspaceView, QWidget):
         gl.addWidget(self.group_view)
         left.addWidget(group_box)
         left.setSizes([420, 180])
+        left.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.plots)
         split.setSizes([640, 480])
+        split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
+        lay.addWidget(self.autapse_label)
         lay.addWidget(split, 1)
         lay.addLayout(actions)
         lay.addWidget(self.status)
@@ -115,8 +134,14 @@ class PartnersView(WorkspaceView, QWidget):
         self.known_only.toggled.connect(lambda _on: self._refresh())
         self.proofread_only.toggled.connect(lambda _on: self._refresh())
         self.tabs.currentChanged.connect(lambda _i: self._refresh_side())
-        for v in self.views.values():
+        self.menus = {}
+        for d, v in self.views.items():
             v.selectionModel().selectionChanged.connect(self._selection_changed)
+            v.doubleClicked.connect(self._double_clicked)
+            self.menus[d] = TableContextMenu(
+                v, "partner_root_id", inspect=self.inspectCell.emit,
+                link=lambda ids: self.linkRequested.emit([self.result.root_id] + list(ids)),
+                export=self._ask_export, message=self.message.emit)
         self.group_view.clicked.connect(self._group_clicked)
         self.plots.rangePicked.connect(self.select_range)
         self.inspect_button.clicked.connect(self._inspect)
@@ -126,15 +151,26 @@ class PartnersView(WorkspaceView, QWidget):
         self._selection_changed()
 
     # ---- context ----------------------------------------------------------------------
-    def set_context(self, ws, type_tables: list[str]) -> None:
+    def clear_context(self, ws) -> None:
+        """A new context: nothing of the old one stays (its root id, tables, titles)."""
+        self.runner.cancel(quiet=True)
         self.ws = ws
+        self.result = None
+        self.root_edit.clear()
+        for m in list(self.models.values()) + [self.group_model]:
+            m.set_frame(None)
+        self.tabs.setTabText(0, "Inputs")
+        self.tabs.setTabText(1, "Outputs")
+        self.autapse_label.setVisible(False)
+        self.plots.set_data([], None, None)
+        self._selection_changed()
+
+    def set_context(self, ws, type_tables: list[str]) -> None:
+        if ws is not self.ws or self.result is not None:
+            self.clear_context(ws)
         datastack = self.datastack
         self.type_combo.clear()
         self.type_combo.addItems(list(type_tables) + [NO_TYPE_TABLE])
-        self.result = None
-        for m in list(self.models.values()) + [self.group_model]:
-            m.set_frame(None)
-        self.plots.set_data([], None, None)
         self.status.show_text(f"{datastack}: type a root id to see its partners.")
 
     @property
@@ -170,6 +206,13 @@ class PartnersView(WorkspaceView, QWidget):
                 f"({int(result.outputs.n_synapses.sum()):,} synapses).")
         if result.notes:
             text += " " + " ".join(result.notes)
+        self_syn = result.outputs.loc[result.outputs.partner_root_id == result.root_id,
+                                      "n_synapses"]
+        n_auto = int(self_syn.sum()) if len(self_syn) else 0
+        self.autapse_label.setText(
+            f"Autapses: {n_auto} synapses of this cell are onto itself (its row is flagged "
+            "autapse=True in both tables)." if n_auto else "")
+        self.autapse_label.setVisible(bool(n_auto))
         self.status.show_text(text)
         self.message.emit(text)
 
@@ -188,6 +231,9 @@ class PartnersView(WorkspaceView, QWidget):
         if self.result is None:
             return pd.DataFrame(columns=SHOWN)
         df = self.result.inputs if direction == "in" else self.result.outputs
+        ids = df["partner_root_id"].to_numpy()
+        # id 0 is "no segment" (an unassigned synapse side), not a partner cell
+        df = df[ids != 0].assign(autapse=ids[ids != 0] == self.result.root_id)
         if self.known_only.isChecked() and self.known_only.isEnabled():
             df = df[df["known"].astype(bool)]
         if self.proofread_only.isChecked() and self.proofread_only.isEnabled():
@@ -289,6 +335,12 @@ class PartnersView(WorkspaceView, QWidget):
                                      else "No partner selected.")
 
     # ---- actions --------------------------------------------------------------------------
+    def _double_clicked(self, index) -> None:
+        """Double-clicking a partner (any column of its row) opens it in the inspector."""
+        ids = self._view_ids(self.direction)
+        if 0 <= index.row() < len(ids):
+            self.inspectCell.emit(int(ids[index.row()]))
+
     def _inspect(self) -> None:
         ids = self.selected_ids()
         self.inspectCell.emit(ids[0] if len(ids) == 1 else self.result.root_id)

@@ -34,8 +34,11 @@ class FilterRow(QWidget):
         self.table = table
         self.column_combo = QComboBox()
         self.column_combo.addItems([c.name for c in table.columns])
-        self.op_combo = QComboBox()
+        self.op_combo = QComboBox(toolTip="How the column is compared with the value")
         self.value_edit = QLineEdit()
+        self.value_edit.setToolTip("The value; a list for 'in' (commas, spaces or lines: a "
+                                   "pasted column with its header is fine). Return runs.")
+        self.column_combo.setToolTip("Column to filter")
         self.units_combo = QComboBox()
         self.units_combo.addItems(["vx", "nm"])
         self.units_combo.setToolTip("Box corners in voxels of the table's resolution, or in nm")
@@ -128,22 +131,27 @@ class QueryBuilderPanel(QWidget):
         super().__init__(parent)
         self.table: TableInfo | None = None
         self.rows: list[FilterRow] = []
+        self.setMinimumWidth(280)
         self.title = QLabel("<i>Pick a table on the left.</i>")
         self.title.setWordWrap(True)
         self.columns_list = QListWidget()
         self.columns_list.setMaximumHeight(150)
         self.all_columns = QCheckBox("All columns", checked=True)
+        self.all_columns.setToolTip("Untick to choose the columns of the result")
         self.filters_box = QVBoxLayout()
         self.filters_box.setSpacing(2)
         self.add_filter_button = QPushButton("+ Add filter")
+        self.add_filter_button.setToolTip("Add a condition on a column (all must match)")
         self.limit_spin = QSpinBox(minimum=0, maximum=100_000_000, singleStep=1000)
         self.limit_spin.setSpecialValueText("no limit")
         self.limit_spin.setGroupSeparatorShown(True)
+        self.limit_spin.setToolTip("At most this many rows (0: no limit)")
         self.run_button = QPushButton("Run query")
         self.run_button.setDefault(True)
         self.run_button.setToolTip("Run the query (Ctrl+Return)")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip("Stop the running query (the previous result is kept)")
         self.code_button = QPushButton("Copy as Python")
         self.code_button.setToolTip("Copy the same query as caveclient code")
         self.status = QLabel()
@@ -164,10 +172,14 @@ class QueryBuilderPanel(QWidget):
         fl.addWidget(scroll)
         fl.addWidget(self.add_filter_button, alignment=Qt.AlignmentFlag.AlignLeft)
         self.resolution_combo = QComboBox()
-        self.resolution_combo.addItem("voxels of the table", None)
+        self.resolution_combo.addItem("voxels", None)  # of the table (tooltip)
         self.resolution_combo.addItem("nm", (1.0, 1.0, 1.0))
-        self.resolution_combo.setToolTip("Units of position columns in the result "
-                                         "(caveclient's desired_resolution)")
+        self.resolution_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.resolution_combo.setMinimumContentsLength(8)  # the dock stays narrow
+        self.resolution_combo.setToolTip("Units of position columns in the result: voxels of "
+                                         "the table's resolution, or nm (caveclient's "
+                                         "desired_resolution)")
         limit_row = QHBoxLayout()
         limit_row.addWidget(QLabel("Row limit"))
         limit_row.addWidget(self.limit_spin, 1)
@@ -226,6 +238,7 @@ class QueryBuilderPanel(QWidget):
         row = FilterRow(self.table, column)
         row.removeRequested.connect(self._remove_row)
         row.changed.connect(self._update_run_enabled)
+        row.value_edit.returnPressed.connect(self._run)  # Return in a value field runs
         self.filters_box.insertWidget(self.filters_box.count() - 1, row)
         self.rows.append(row)
         row.value_edit.setFocus()

@@ -11,6 +11,23 @@ from models.datastack import TableInfo
 from ui.common import styles
 
 ROLE_INFO = Qt.ItemDataRole.UserRole
+ROLE_COUNT = Qt.ItemDataRole.UserRole + 1  # the row count as a number (sorting)
+MIN_WIDTH = 260  # names and descriptions stay readable when the window shrinks
+
+
+class _TableItem(QTreeWidgetItem):
+    """Sorts the Rows column by number (text would put 456 before 1,981 after 29)."""
+
+    def __lt__(self, other) -> bool:
+        tree = self.treeWidget()
+        col = tree.sortColumn() if tree is not None else 0
+        if col == 1:
+            a, b = self.data(1, ROLE_COUNT), other.data(1, ROLE_COUNT)
+            if a is not None and b is not None and a != b:
+                return a < b
+            col = 0
+        # (QTreeWidgetItem.__lt__ would call this override again from PySide6)
+        return self.text(col).lower() < other.text(col).lower()
 
 
 class TableBrowserPanel(QWidget):
@@ -20,20 +37,27 @@ class TableBrowserPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setMinimumWidth(MIN_WIDTH)
         self.filter_edit = QLineEdit(placeholderText="Filter tables (name or description)")
+        self.filter_edit.setToolTip("Show only tables whose name, description, schema or "
+                                    "columns contain this text (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Table", "Rows", "Schema"])
+        self.tree.setToolTip("Tables of this version: click for details, double-click to "
+                             "query it")
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSortingEnabled(True)
         self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         hdr = self.tree.header()
-        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # whole table names first (they are what a researcher reads); the schema gets the rest
+        hdr.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         hdr.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        hdr.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.details = QTextBrowser(openExternalLinks=True)
         self.count_button = QPushButton("Count rows")
+        self.count_button.setToolTip("Ask the server how many rows this table has")
         self.count_button.setVisible(False)
         self.empty_label = QLabel("No tables.")
         self.empty_label.setVisible(False)
@@ -68,10 +92,10 @@ class TableBrowserPanel(QWidget):
         self.tree.blockSignals(True)
         self.tree.clear()
         for t in tables:
-            item = QTreeWidgetItem([t.name, "" if t.row_count is None else f"{t.row_count:,}",
+            item = _TableItem([t.name, "" if t.row_count is None else f"{t.row_count:,}",
                                     t.schema + (" (view)" if t.kind == "view" else "")])
             item.setData(0, ROLE_INFO, t)
-            item.setData(1, Qt.ItemDataRole.UserRole + 1, t.row_count or 0)
+            item.setData(1, ROLE_COUNT, -1 if t.row_count is None else int(t.row_count))
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(0, t.description)
             if t.notice_text:
@@ -94,6 +118,7 @@ class TableBrowserPanel(QWidget):
                 info = replace(info, row_count=count)
                 item.setData(0, ROLE_INFO, info)
                 item.setText(1, f"{count:,}")
+                item.setData(1, ROLE_COUNT, int(count))
                 if item is self.tree.currentItem():
                     self._show(info)
 
@@ -121,7 +146,9 @@ class TableBrowserPanel(QWidget):
         needle = text.strip().lower()
         for item in self._items():
             info: TableInfo = item.data(0, ROLE_INFO)
-            hay = f"{info.name} {info.description} {info.schema}".lower()
+            cols = " ".join(c.name for c in info.columns)
+            hay = f"{info.name} {info.description} {info.schema} {cols}".lower()
+            hay += " " + hay.replace("_", " ")  # "cell type" finds cell_type tables
             item.setHidden(bool(needle) and needle not in hay)
 
     def _on_current(self, item, _prev) -> None:

@@ -1,0 +1,122 @@
+"""The main window's help, find, about and session actions, and its tab widget: kept
+apart from ui/main_window.py, which builds the window and routes its requests."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLineEdit, QMessageBox, QTabWidget,
+                               QWidget)
+
+from models.errors import CavernError
+
+
+class WindowActions:
+    """Mixin of MainWindow (it uses the window's docks, tabs, panels and sink)."""
+
+    # ---- sessions ------------------------------------------------------------------------
+    def save_session(self, path: str | None = None) -> None:
+        from ui.common.session import save_session
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Save session", "cavern-session.json",
+                                                  "Cavern session (*.json)")
+            if not path:
+                return
+        try:
+            save_session(self, path)
+        except OSError as exc:
+            self.show_error(f"Could not save the session to {path}: {exc}")
+            return
+        self.show_message(f"Session saved to {path} (no tokens are stored in it).")
+
+    def open_session(self, path: str | None = None) -> None:
+        from ui.common.session import apply_session, read_session
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Open session", "",
+                                                  "Cavern session (*.json)")
+            if not path:
+                return
+        try:
+            notes = apply_session(self, read_session(path))
+        except CavernError as err:
+            self.show_error(err)
+            return
+        self.show_message(" · ".join([f"Session {path} opened."] + notes))
+
+    # ---- help, find ----------------------------------------------------------------------
+    def current_help_page(self) -> str:
+        """The guide page of the panel the user is in (the focused dock, else the tab)."""
+        focus = QApplication.focusWidget()
+        for dock, page in ((self.browser_dock, "tables"), (self.builder_dock, "query")):
+            if focus is not None and dock.isAncestorOf(focus):
+                return page
+        return ("results", "cell", "connectivity")[max(self.tabs.currentIndex(), 0)]
+
+    def show_help(self, page: str | None = None) -> None:
+        from ui.common.help_browser import HelpBrowser
+        if getattr(self, "help_browser", None) is None:
+            self.help_browser = HelpBrowser(self)
+        self.help_browser.show_page(page or self.current_help_page())
+
+    def focus_filter(self) -> QWidget | None:
+        """Ctrl+F: the filter field of the current panel (the Results filter, the table
+        list's filter when the Tables dock has focus, the id field of the viewers)."""
+        focus = QApplication.focusWidget()
+        if focus is not None and self.browser_dock.isAncestorOf(focus):
+            target = self.browser.filter_edit
+        elif self.tabs.currentIndex() == 0:
+            target = self.results.filter_edit
+        elif self.tabs.currentIndex() == 1:
+            target = self.inspector.id_edit
+        else:
+            conn = self.connectivity
+            target = (conn.partners.root_edit if conn.tabs.currentIndex() == 0
+                      else conn.matrix.pre_editor.edits.currentWidget())
+        target.setFocus()
+        if isinstance(target, QLineEdit):
+            target.selectAll()
+        return target
+
+    # ---- about ---------------------------------------------------------------------------
+    def about_html(self) -> str:
+        """Each credit once: manifests repeat each other's (pinky100's names minnie65's)."""
+        import html
+        seen: list[str] = []
+        for i in range(self.datastack_combo.count()):
+            src, ds = self.datastack_combo.itemData(i)
+            if src.kind == "local":
+                try:
+                    c = src.datastack_info(ds).credits
+                except CavernError:
+                    continue
+                for part in (c or "").replace(";", ".").split(". "):
+                    part = part.strip().rstrip(".")
+                    if part and part not in seen:
+                        seen.append(part)
+        items = "".join(f"<li>{html.escape(p)}.</li>" for p in seen)
+        return (f"<h3>Cavern {html.escape(self.app_version)}</h3><p>Browse CAVE connectome "
+                "data: tables, queries, cells, connectivity and Neuroglancer links.</p>"
+                + (f"<p><b>Sample data</b></p><ul>{items}</ul>" if items else ""))
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Cavern", self.about_html())
+
+
+def elide(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class CurrentPageTabs(QTabWidget):
+    """Tabs as small as their current page allows: the wide Connectivity tab does not make
+    the Results tab (with both docks beside it) wider than a 1024-px screen."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currentChanged.connect(lambda _i: self.updateGeometry())
+
+    def minimumSizeHint(self):
+        page = self.currentWidget()
+        hint = super().minimumSizeHint()
+        if page is None:
+            return hint
+        own = page.minimumSizeHint().expandedTo(page.minimumSize())
+        hint.setWidth(own.width() + 4)
+        hint.setHeight(own.height() + self.tabBar().sizeHint().height() + 4)
+        return hint
