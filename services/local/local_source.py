@@ -414,7 +414,8 @@ def build_where(filters: Iterable[Filter], info: TableInfo,
             clauses.append(f"{col} BETWEEN ? AND ?")
             params += list(f.value)
         elif f.op is Op.REGEX:
-            clauses.append(f"regexp_matches(CAST({col} AS VARCHAR), ?)")
+            # 's': '.' matches a newline, as in PostgreSQL's ~ (what CAVE runs)
+            clauses.append(f"regexp_matches(CAST({col} AS VARCHAR), ?, 's')")
             params.append(f.value)
         else:
             op = {Op.EQ: "=", Op.NE: "!=", Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}[f.op]

@@ -135,3 +135,21 @@ def test_desired_resolution_gives_positions_in_nm(src):
     # the source CSV's ctr_pt_*_nm columns for synapse 1484
     assert list(r.frame.ctr_pt_position[0]) == [365476.0, 231192.0, 63280.0]
     assert "desired_resolution=[1, 1, 1]" in r.spec.to_caveclient_code()
+
+
+def test_regex_dot_matches_a_newline_as_on_postgresql(tmp_path):
+    """CAVE runs PostgreSQL's ~, where '.' matches a newline; the local source must agree."""
+    import pandas as pd
+    from models.filters import Filter, Op
+    from models.query_spec import QuerySpec
+    from services.local.local_source import LocalSource
+    folder = tmp_path / "ds"
+    (folder).mkdir()
+    pd.DataFrame({"id": [1, 2], "note": ["a\nb", "ab"]}).to_parquet(folder / "t.parquet")
+    src = LocalSource([folder])
+    try:
+        ds = src.datastacks()[0]
+        got = src.query(QuerySpec("t", ds, filters=(Filter("note", Op.REGEX, "a.b"),))).frame
+    finally:
+        src.close()
+    assert sorted(got["id"]) == [1]
