@@ -141,6 +141,14 @@ class DataSource(ABC):
         in nm), or None when this source has none for it."""
         return None
 
+    def distinct_values(self, datastack: str, table: str, column: str,
+                        version: int | None = None, limit: int = 1000, prefix: str = "",
+                        cancel: CancelToken | None = None) -> list[str] | None:
+        """Up to ``limit`` distinct non-empty values of a string column (those starting
+        with ``prefix``, case-insensitively), sorted, for completion of filter values;
+        None when this source cannot list them."""
+        return None
+
     def state_server_name(self) -> str:
         return "the state server"
 

@@ -74,6 +74,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.figures = FiguresPanel()
         self.tabs.addTab(self.figures, "Figures")
         self.contextChanged.connect(self.figures.set_context)
+        self.contextChanged.connect(self.builder.set_workspace)  # value completion
         self.figures.joinReady.connect(self._query_done)
         self.setCentralWidget(self.tabs)
         self.browser_dock = self._dock("Tables", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -285,12 +286,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.provenance_label.setToolTip("")
         if getattr(results, "result", None) is None:
             return
-        if hasattr(results, "clear"):  # ResultPanel.clear(), when it has one
-            results.clear()
-        else:
-            results.filter_runner.cancel(quiet=True)
-            results.result = None
-            results.model.set_frame(None)
+        results.clear()
         results.set_message(f"{self.datastack} {self.version_combo.currentText()}: run a "
                             "query (the previous result was of another datastack or version).")
 

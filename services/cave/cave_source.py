@@ -61,6 +61,7 @@ class CaveSource(DataSource):
         self._versions: dict[str, list[dict]] = {}
         self._tables: dict[tuple[str, int], list[TableInfo]] = {}
         self._probed: dict[tuple[str, int, str], TableInfo] = {}
+        self._unique: dict[tuple[str, str, int], dict] = {}  # get_unique_string_values
         self._warnings = WarningLog()
         self._ctx = threading.local()  # .cancel: the token of this thread's query
         self._no_live_live: set[str] = set()  # datastacks whose server lacks live_live_query
@@ -368,6 +369,32 @@ class CaveSource(DataSource):
         (``QuerySpec.to_caveclient_code(..., reference=...)``)."""
         info = self.table_info(datastack, table, version)
         return reference_join_of(info)
+
+    def distinct_values(self, datastack: str, table: str, column: str,
+                        version: int | None = None, limit: int = 1000, prefix: str = "",
+                        cancel: CancelToken | None = None) -> list[str] | None:
+        """The server's unique string values of a column (caveclient's
+        get_unique_string_values), fetched once per (datastack, table, version)."""
+        v = self._check_version(datastack, version)
+        key = (datastack, table, v)
+        with self._lock:
+            answer = self._unique.get(key)
+        if answer is None:
+            outer = getattr(self._ctx, "cancel", None)
+            self._ctx.cancel = cancel
+            try:
+                answer = self._call(f"listing the values of '{table}'",
+                                    self._mat(datastack).get_unique_string_values, table)
+            finally:
+                self._ctx.cancel = outer
+            answer = answer if isinstance(answer, dict) else {}
+            with self._lock:
+                self._unique[key] = answer
+        values = answer.get(column) or []
+        needle = prefix.lower()
+        out = sorted({str(x) for x in values if x is not None and str(x) != ""
+                      and str(x).lower().startswith(needle)})
+        return out[:max(0, int(limit))]
 
     def row_count(self, datastack: str, table: str, version: int | None = None) -> int:
         v = self._check_version(datastack, version)

@@ -276,6 +276,40 @@ class LocalSource(DataSource):
         frame["n_synapses"] = frame["n_synapses"].astype("int64")
         return frame
 
+    def distinct_values(self, datastack: str, table: str, column: str,
+                        version: int | None = None, limit: int = 1000, prefix: str = "",
+                        cancel: CancelToken | None = None) -> list[str] | None:
+        """SELECT DISTINCT of a column (as text), sorted, at most ``limit`` values."""
+        version = self._version(datastack, version)
+        tf = self._file(datastack, table, version)
+        self._usable(tf, table)
+        info = self._complete_info(tf)
+        if column not in info.kinds:
+            raise InvalidInputError(f"Column '{column}' is not in table '{table}'.",
+                                    field=column)
+        col = f"CAST({_col(tf, column)} AS VARCHAR)"
+        where, params = f" WHERE {col} IS NOT NULL AND {col} <> ''", []
+        if prefix:
+            where += f" AND starts_with(lower({col}), ?)"
+            params.append(prefix.lower())
+        sql = (f"SELECT DISTINCT {col} AS v FROM {_reader(tf)}{where} "
+               f"ORDER BY v LIMIT {max(0, int(limit))}")
+        cur = _prepare(self._cursor(), tf)
+        if cancel is not None:
+            cancel.on_cancel(cur.interrupt)
+        try:
+            cancel and cancel.raise_if_cancelled()
+            return [r[0] for r in cur.execute(sql, params).fetchall()]
+        except duckdb.InterruptException:
+            raise CancelledError() from None
+        except duckdb.Error as exc:
+            if cancel is not None and cancel.cancelled:
+                raise CancelledError() from None
+            raise DataSourceError(f"Listing values of '{table}.{column}' failed: "
+                                  f"{_explain(exc, tf)}") from None
+        finally:
+            cur.close()
+
     def _cursor(self):
         with self._lock:
             return self._con.cursor()

@@ -126,3 +126,10 @@ def test_pair_synapses_open_a_link_dialog(qtbot, window, monkeypatch):
     assert ready.args[0].n_annotations == int(m.n_synapses[k])
     assert ready.args[0].url.startswith("https://spelunker")
     dlg.close()
+
+
+def test_the_query_builder_follows_the_window_context(qtbot, window):
+    """Filter-value completion asks the datastack the window shows."""
+    w = window
+    assert w.builder.source is w.workspace.source
+    assert (w.builder.datastack, w.builder.version) == ("pinky100_sample", w.workspace.version)

@@ -91,3 +91,59 @@ def test_positions_in_nm_sets_desired_resolution(qtbot, sample_source):
     assert p.spec().desired_resolution == (1.0, 1.0, 1.0)
     p.set_table(sample_source.table_info("pinky100_sample", "complete_somas"))
     assert p.spec().desired_resolution is None  # no position column: nothing to convert
+
+
+# ---- issue 16 item 10: distinct-value completion of filter values ----------------------
+import threading  # noqa: E402
+
+from services.source import DataSource  # noqa: E402
+
+
+class GatedSource:
+    """Wraps the sample source; distinct_values waits for ``gate`` and counts calls."""
+
+    def __init__(self, inner):
+        self.inner, self.gate, self.calls = inner, threading.Event(), 0
+
+    def distinct_values(self, *args, **kwargs):
+        self.calls += 1
+        assert self.gate.wait(10)
+        return self.inner.distinct_values(*args, **kwargs)
+
+
+class NoValuesSource(DataSource):  # the base class: distinct_values answers None
+    datastacks = datastack_info = versions = tables = row_count = query = None
+
+
+def test_string_filter_completes_from_distinct_values_in_a_worker(qtbot, sample_source):
+    p = _panel(qtbot, sample_source, "soma_valence")
+    src = GatedSource(sample_source)
+    p.set_context(src, "pinky100_sample", None)
+    row = p.add_filter("cell_type")  # returns while the source is still blocked
+    assert row.value_edit.completer() is None and src.calls <= 1
+    with qtbot.waitSignal(row.completionReady, timeout=5000):
+        src.gate.set()
+    completer = row.value_edit.completer()
+    assert completer.values() == ["e", "g", "i", "uncertain"]
+    assert completer.splitPath("unc") == ["unc"]
+    row.op_combo.setCurrentIndex(row.op_combo.findData(Op.IN))  # a list: complete its last item
+    assert completer.splitPath("e, unc") == ["unc"]
+    row.value_edit.setText("e, unc")
+    index = completer.model().index(3, 0)
+    assert completer.pathFromIndex(index) == "e, uncertain"
+    # a second row on the same column: from the cache, at once, no second fetch
+    calls = src.calls
+    again = p.add_filter("cell_type")
+    assert again.value_edit.completer().values() == ["e", "g", "i", "uncertain"]
+    assert src.calls == calls
+    assert "suggest" in again.value_edit.toolTip()
+
+
+def test_no_completer_for_numbers_or_a_source_without_values(qtbot, sample_source):
+    p = _panel(qtbot, sample_source, "soma_valence")
+    p.set_context(NoValuesSource(), "pinky100_sample", None)
+    row = p.add_filter("cell_type")
+    assert row.value_edit.completer() is None and row.values_runner.pending == 0
+    p.set_context(sample_source, "pinky100_sample", None)
+    num = p.add_filter("id")
+    assert num.value_edit.completer() is None and num.values_runner.pending == 0

@@ -130,7 +130,7 @@ def test_ctrl_c_copies(panel, qtbot):
     panel.view.setFocus()
     QApplication.clipboard().clear()
     qtbot.keyClick(panel.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
-    assert QApplication.clipboard().text() == "id\n310116\n"
+    assert QApplication.clipboard().text() == "310116\n"  # one column: no header
 
 
 def test_selection_frame_maps_view_rows_to_source_rows(panel):
@@ -238,3 +238,123 @@ def test_cancel_export_leaves_no_file(panel, qtbot, tmp_path, monkeypatch):
     assert not panel.cancel_export_button.isVisibleTo(panel)
     qtbot.waitUntil(lambda: not any(tmp_path.iterdir()), timeout=5000)  # temp file removed
     assert not target.exists()
+
+
+# ---- issue 16 items 6 and 10: clear, copy without header, column selection, menu ------
+from PySide6.QtCore import QPoint  # noqa: E402
+from PySide6.QtGui import QContextMenuEvent  # noqa: E402
+
+
+@pytest.fixture
+def shown_panel(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def click_header(panel, qtbot, name, modifier=Qt.KeyboardModifier.NoModifier):
+    header = panel.view.horizontalHeader()
+    c = column(panel, name)
+    pos = QPoint(header.sectionViewportPosition(c) + header.sectionSize(c) // 2,
+                 header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, modifier, pos)
+
+
+def test_clear_empties_table_status_and_provenance(panel, qtbot):
+    assert "pinky100_sample v185" in panel.status.text()
+    with qtbot.waitSignal(panel.cleared, timeout=1000):
+        panel.clear()
+    assert panel.model.rowCount() == 0 and panel.model.columnCount() == 0
+    assert panel.result is None
+    assert panel.status.text() == result_panel.IDLE_TEXT
+    assert "pinky100" not in panel.status.text() and panel.status.toolTip() == ""
+    assert not panel.export_all_action.isEnabled() and not panel.copy_button.isEnabled()
+
+
+def test_header_click_selects_the_column_sorts_and_keeps_it(shown_panel, qtbot):
+    p = shown_panel
+    click_header(p, qtbot, "size")
+    assert shown(p, "size") == ["0.333333", "0.5", "250", ""]  # sorted
+    sm = p.view.selectionModel()
+    assert sm.isColumnSelected(column(p, "size"))  # and still selected
+    QApplication.clipboard().clear()
+    p.copy_selection()
+    assert QApplication.clipboard().text() == "0.3333333333333333\n0.5\n250.0\n\n"
+
+
+def test_ctrl_click_headers_select_columns_without_sorting(shown_panel, qtbot):
+    p = shown_panel
+    click_header(p, qtbot, "pre_pt_root_id")
+    click_header(p, qtbot, "cell_type", Qt.KeyboardModifier.ControlModifier)
+    sm = p.view.selectionModel()
+    assert sm.isColumnSelected(column(p, "pre_pt_root_id"))
+    assert sm.isColumnSelected(column(p, "cell_type"))
+    assert p.view.horizontalHeader().sortIndicatorSection() == column(p, "pre_pt_root_id")
+    assert shown(p, "pre_pt_root_id") == [str(r) for r in sorted(ROOTS)]  # not by type
+
+
+def test_ctrl_a_then_copy_takes_the_selected_columns(shown_panel, qtbot):
+    p = shown_panel
+    click_header(p, qtbot, "id", Qt.KeyboardModifier.ControlModifier)
+    click_header(p, qtbot, "cell_type", Qt.KeyboardModifier.ControlModifier)
+    p.view.setFocus()
+    qtbot.keyClick(p.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QApplication.clipboard().clear()
+    qtbot.keyClick(p.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    lines = QApplication.clipboard().text().splitlines()
+    assert lines[0] == "id\tcell_type" and len(lines) == 5
+    p.view.clearSelection()  # no whole column: Ctrl+A is every cell
+    qtbot.keyClick(p.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(p.selected_columns()) == p.model.columnCount()
+
+
+def test_sort_keeps_selected_cells_on_their_rows(panel):
+    select(panel, [3], [column(panel, "id"), column(panel, "size")])  # id 7
+    panel.sort_by(column(panel, "id"))
+    frame = panel.selectionFrame()
+    assert frame["id"].tolist() == [7]
+    assert panel.selected_columns() == [column(panel, "id"), column(panel, "size")]
+
+
+def menu_texts(menu):
+    return [a.text() for a in menu.actions() if not a.isSeparator()]
+
+
+def test_context_menu_copies_ids_tsv_inspects_and_exports(panel, qtbot):
+    select(panel, [0, 2], [column(panel, "post_pt_root_id"), column(panel, "size")])
+    menu = panel.context_menu.build()
+    texts = menu_texts(menu)
+    assert texts[:3] == ["Copy root ids (2)", "Copy as TSV with header",
+                         "Copy as TSV without header"]
+    assert "Inspect cell" in texts and "Export &all rows…" in texts
+    assert all(a.toolTip() for a in menu.actions() if not a.isSeparator())
+    acts = {a.text(): a for a in menu.actions()}
+    acts["Copy root ids (2)"].trigger()
+    assert QApplication.clipboard().text() == f"{ROOTS[3]}\n{ROOTS[1]}"  # no header
+    acts["Copy as TSV without header"].trigger()
+    assert QApplication.clipboard().text() == f"{ROOTS[3]}\t0.5\n{ROOTS[1]}\t0.3333333333333333\n"
+    acts["Copy as TSV with header"].trigger()
+    assert QApplication.clipboard().text().startswith("post_pt_root_id\tsize\n")
+    with qtbot.waitSignal(panel.rootIdActivated) as blocker:
+        acts["Inspect cell"].trigger()
+    assert blocker.args[0] == ROOTS[3]
+
+
+def test_context_menu_link_entry_when_connected_and_on_right_click(shown_panel, qtbot):
+    p = shown_panel
+    assert "Neuroglancer link…" not in menu_texts(p.context_menu.build())
+    got = []
+    p.linkRequested.connect(got.append)
+    # the window sets this policy on the view; the panel's menu still comes up
+    p.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    rect = p.view.visualRect(p.model.index(1, column(p, "id")))
+    QApplication.sendEvent(p.view.viewport(), QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, rect.center(), p.view.viewport().mapToGlobal(rect.center())))
+    menu = p.context_menu.last_menu
+    assert menu is not None and menu.isVisible()
+    assert p.selectionFrame()["id"].tolist() == [3056393]  # the row under the mouse
+    {a.text(): a for a in menu.actions()}["Neuroglancer link…"].trigger()
+    assert got == [[ROOTS[1]]]
+    menu.close()
+    assert p.view.toolTip() and "Ctrl+click" in p.model.headerData(
+        0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)

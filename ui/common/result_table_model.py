@@ -12,12 +12,17 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QFont
 
 from services.results.export import frame_as_text
-from services.results.result_rows import INT, LIST, NUMERIC, ResultRows
+from services.results.result_rows import INT, LIST, NUMERIC, ResultRows, is_missing
 
 ROOT_ID_NAMES = {"segment_id", "root_id", "pt_root_id", "pre_pt_root_id", "post_pt_root_id",
                  "segment_id_secondary"}
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+HEADER_TIP = ("Click: select this column and sort by it (again: descending, a third time: "
+              "the query's order); the selection is kept. Ctrl+click or Shift+click: select "
+              "columns without sorting.")
 
 
 def is_root_id_column(name: str) -> bool:
@@ -89,7 +94,8 @@ class ResultTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return self.rows.names[section]
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"{self.rows.names[section]} ({self.rows.type_name(section)})"
+                return (f"{self.rows.names[section]} ({self.rows.type_name(section)})\n"
+                        + HEADER_TIP)
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return str(section + 1)
@@ -135,8 +141,8 @@ class ResultTableModel(QAbstractTableModel):
         """Every row that passes the filter, in the current sort order."""
         return self.rows.view_frame()
 
-    def cells_tsv(self, view_rows, columns) -> str:
-        """These rows x columns as TSV with a header line.
+    def cells_tsv(self, view_rows, columns, header: bool = True) -> str:
+        """These rows x columns as TSV, with a header line unless ``header`` is False.
 
         Values are exact (root ids, full-precision floats) and positions read
         '[x, y, z]', so pasting into a spreadsheet or pandas loses nothing.
@@ -144,4 +150,8 @@ class ResultTableModel(QAbstractTableModel):
         if len(view_rows) == 0 or len(columns) == 0:
             return ""
         part = self.rows.frame_rows(np.unique(np.asarray(view_rows))).iloc[:, list(columns)]
-        return frame_as_text(part).to_csv(sep="\t", index=False, lineterminator="\n")
+        if len(columns) == 1 and not header:  # bare values, one a line (no "" for empty)
+            text = frame_as_text(part).iloc[:, 0]
+            return "".join(("" if is_missing(v) else str(v)) + "\n" for v in text.tolist())
+        return frame_as_text(part).to_csv(sep="\t", index=False, header=header,
+                                          lineterminator="\n")

@@ -2,32 +2,72 @@
 
 It edits a QuerySpec. Every filter row is checked as the user types (models.filters);
 a bad value marks its field red with the reason and the Run button waits.
+
+The value field of a string column completes from the column's distinct values
+(services.results.distinct_values), fetched in a worker and cached; a source that cannot
+list them (DataSource.distinct_values answers None) gets no completer.
 """
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QFrame, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from models.datastack import TableInfo
-from models.errors import InvalidInputError
+from models.errors import CancelledError, CavernError, InvalidInputError
 from models.filters import OPS_FOR_KIND, STRING, Filter, Op, build_filter
 from models.query_spec import QuerySpec
+from services.results.distinct_values import (DistinctValueCache, join_last, split_last,
+                                              supports_distinct_values)
 from ui.common import styles
+from ui.common.workers import RequestRunner
 
 BAD_STYLE = styles.BAD_FIELD_STYLE
+VALUE_TIP = ("The value; a list for 'in' (commas, spaces or lines: a pasted column with "
+             "its header is fine). Text columns suggest their values as you type. "
+             "Return runs.")
 PLACEHOLDER = {Op.IN: "ids or values, comma/space separated", Op.NOT_IN: "values to exclude",
                Op.BETWEEN: "low, high", Op.WITHIN: "x0, y0, z0, x1, y1, z1",
                Op.REGEX: "regular expression, e.g. ^23P"}
 
 
+LIST_OPS = (Op.IN, Op.NOT_IN)
+
+
+class ValueCompleter(QCompleter):
+    """Completes a filter value; for an 'in' list, only the item being typed."""
+
+    def __init__(self, values: list[str], parent=None):
+        super().__init__(parent)
+        self.setModel(QStringListModel(values, self))  # owned by the completer
+        self.list_mode = False
+        self.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.setMaxVisibleItems(12)
+
+    def values(self) -> list[str]:
+        return self.model().stringList()
+
+    def splitPath(self, path: str) -> list[str]:
+        return [split_last(path)[1] if self.list_mode else path]
+
+    def pathFromIndex(self, index) -> str:
+        value = super().pathFromIndex(index)
+        edit = self.widget()
+        if not self.list_mode or edit is None:
+            return value
+        return join_last(edit.text(), value)
+
+
 class FilterRow(QWidget):
     changed = Signal()
     removeRequested = Signal(object)
+    valuesWanted = Signal(object)  # this row: its column may have values to complete
+    completionReady = Signal()  # a completer was set (or removed) on the value field
 
     def __init__(self, table: TableInfo, column: str = "", parent=None):
         super().__init__(parent)
@@ -36,8 +76,9 @@ class FilterRow(QWidget):
         self.column_combo.addItems([c.name for c in table.columns])
         self.op_combo = QComboBox(toolTip="How the column is compared with the value")
         self.value_edit = QLineEdit()
-        self.value_edit.setToolTip("The value; a list for 'in' (commas, spaces or lines: a "
-                                   "pasted column with its header is fine). Return runs.")
+        self.value_edit.setToolTip(VALUE_TIP)
+        self.values_runner = RequestRunner(self)  # the column's distinct values
+        self.completion_column = ""  # the column the completer's values belong to
         self.column_combo.setToolTip("Column to filter")
         self.units_combo = QComboBox()
         self.units_combo.addItems(["vx", "nm"])
@@ -81,6 +122,8 @@ class FilterRow(QWidget):
         return Op(data) if data is not None else Op.EQ
 
     def _column_changed(self, _name: str) -> None:
+        if self.completion_column != self.column_combo.currentText():
+            self.set_completion(None)
         self.op_combo.blockSignals(True)
         self.op_combo.clear()
         for op in OPS_FOR_KIND.get(self.kind(), OPS_FOR_KIND[STRING]):
@@ -92,7 +135,27 @@ class FilterRow(QWidget):
         op = self.op()
         self.units_combo.setVisible(op is Op.WITHIN)
         self.value_edit.setPlaceholderText(PLACEHOLDER.get(op, "value"))
+        completer = self.value_edit.completer()
+        if isinstance(completer, ValueCompleter):
+            completer.list_mode = op in LIST_OPS
         self._validate()
+        if self.kind() == STRING and op is not Op.REGEX and completer is None:
+            self.valuesWanted.emit(self)
+
+    def set_completion(self, values: list[str] | None, column: str = "") -> None:
+        """Offer ``values`` for the value field (None or empty: no completer)."""
+        old = self.value_edit.completer()
+        if values:
+            completer = ValueCompleter(values, self.value_edit)
+            completer.list_mode = self.op() in LIST_OPS
+            self.value_edit.setCompleter(completer)
+            self.completion_column = column or self.column_combo.currentText()
+        else:
+            self.value_edit.setCompleter(None)
+            self.completion_column = ""
+        if old is not None and old is not self.value_edit.completer():
+            old.deleteLater()
+        self.completionReady.emit()
 
     def set_values(self, column: str, op: Op, text: str, units: str = "vx") -> None:
         self.column_combo.setCurrentText(column)
@@ -115,7 +178,7 @@ class FilterRow(QWidget):
             except InvalidInputError as exc:
                 error = str(exc)
         self.value_edit.setStyleSheet(BAD_STYLE if error else "")
-        self.value_edit.setToolTip(error)
+        self.value_edit.setToolTip(error or VALUE_TIP)
         self.error_label.setText(error)
         self.error_label.setVisible(bool(error))
         self.changed.emit()
@@ -131,6 +194,10 @@ class QueryBuilderPanel(QWidget):
         super().__init__(parent)
         self.table: TableInfo | None = None
         self.rows: list[FilterRow] = []
+        self.source = None  # where filter values are completed from (set_context)
+        self.datastack: str = ""
+        self.version: int | None = None
+        self.distinct_cache = DistinctValueCache()
         self.setMinimumWidth(280)
         self.title = QLabel("<i>Pick a table on the left.</i>")
         self.title.setWordWrap(True)
@@ -234,17 +301,61 @@ class QueryBuilderPanel(QWidget):
             if table.column(col) is not None:
                 self.add_filter(col).set_values(col, op, text, units)
 
+    def set_context(self, source, datastack: str = "", version: int | None = None) -> None:
+        """The source, datastack and version whose distinct values complete the filter
+        fields (None: no completion). Rows already shown ask again."""
+        self.source, self.datastack, self.version = source, datastack, version
+        for row in self.rows:
+            row.set_completion(None)
+            self._want_values(row)
+
+    def set_workspace(self, workspace) -> None:
+        """For the window's contextChanged(Workspace)."""
+        if workspace is None:
+            self.set_context(None)
+        else:
+            self.set_context(workspace.source, workspace.datastack, workspace.version)
+
+    def _want_values(self, row: FilterRow) -> None:
+        """Fetch (in a worker, once per column) the values of the row's string column."""
+        src, table, column = self.source, self.table, row.column_combo.currentText()
+        if (src is None or table is None or row.kind() != STRING or row.op() is Op.REGEX
+                or not supports_distinct_values(src)):
+            return
+        ds, v, cache = self.datastack, self.version, self.distinct_cache
+        try:
+            row.set_completion(cache.cached(src, ds, table.name, column, v), column)
+            return
+        except KeyError:
+            pass
+
+        def work(cancel):
+            try:
+                return cache.values(src, ds, table.name, column, v, cancel=cancel)
+            except CancelledError:
+                raise
+            except CavernError:  # no suggestions is no error: the user can still type
+                return None
+
+        def done(values):
+            if row in self.rows and row.column_combo.currentText() == column:
+                row.set_completion(values, column)
+        row.values_runner.run(work, on_result=done)
+
     def add_filter(self, column: str = "") -> FilterRow:
         row = FilterRow(self.table, column)
+        row.valuesWanted.connect(self._want_values)
         row.removeRequested.connect(self._remove_row)
         row.changed.connect(self._update_run_enabled)
         row.value_edit.returnPressed.connect(self._run)  # Return in a value field runs
         self.filters_box.insertWidget(self.filters_box.count() - 1, row)
         self.rows.append(row)
         row.value_edit.setFocus()
+        self._want_values(row)
         return row
 
     def _remove_row(self, row: FilterRow) -> None:
+        row.values_runner.cancel(quiet=True)
         self.rows.remove(row)
         row.setParent(None)
         row.deleteLater()

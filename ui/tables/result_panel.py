@@ -3,6 +3,16 @@
 Rows are shown through ResultTableModel (never Qt items), so a two-million-row synapse
 table opens at once. Filtering large results and every export run in a worker; the
 status line says how many rows are shown and reports errors in words, never a traceback.
+
+Selection and copy, as a researcher expects from a spreadsheet: clicking a column header
+selects that column and sorts by it (again: descending; a third time: the query's order),
+and the selection is kept through the sort; Ctrl+click (or Shift+click) on headers selects
+columns without sorting. Ctrl+A selects every row of the selected columns when whole
+columns are selected, otherwise everything. Copy (Ctrl+C) writes TSV with a header line,
+except for a single column (ids), which is copied as bare values, one a line, ready for an
+``in`` filter or the matrix's pasted ids. The right-click menu (built on
+ui.common.table_context_menu) copies ids, TSV with or without header, inspects, links and
+exports.
 """
 from __future__ import annotations
 
@@ -11,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import (QEvent, QItemSelection, QItemSelectionModel, QMetaMethod, QPoint,
+                            Qt, QTimer, Signal)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QTableView,
@@ -25,6 +36,7 @@ from services.results.result_rows import is_missing
 from ui.common import status_sink
 from ui.common.result_table_model import ResultTableModel, is_root_id_column
 from ui.common.styles import ERROR_STYLE, WARNING_STYLE
+from ui.common.table_context_menu import TableContextMenu
 from ui.common.workers import RequestRunner
 
 FILTER_DELAY_MS = 250  # wait for a pause in typing before filtering
@@ -32,6 +44,79 @@ SYNC_FILTER_ROWS = 200_000  # below this the filter runs at once on the GUI thre
 PREWARM_ROWS = 50_000  # above this, filter indexes are built in the background on arrival
 MAX_COPY_ROWS = 100_000  # more than this belongs in a file, not the clipboard
 FILE_FILTERS = "CSV (*.csv);;Parquet (*.parquet);;TSV (*.tsv)"
+IDLE_TEXT = "Run a query to see its rows here."
+KEEP_SELECTION_ROWS = 200_000  # above this many selected cells' rows, a sort drops them
+VIEW_TIP = ("Click a header to select that column and sort by it (click again: descending, "
+            "a third time: the query's order); Ctrl+click or Shift+click headers to select "
+            "columns without sorting. Ctrl+C copies the selection as TSV (one column: bare "
+            "values, no header); Ctrl+A selects all rows of the selected columns. "
+            "Right-click for more. Double-click a root id to inspect the cell.")
+
+
+class ResultContextMenu(TableContextMenu):
+    """The Results table's right-click menu: the shared table menu's entries, read from
+    the panel's own selection (whole columns, on-disk results, without per-cell indexes),
+    plus actions others added to the view (e.g. the window's Neuroglancer link)."""
+
+    def __init__(self, panel: "ResultPanel"):
+        self.panel = panel
+        super().__init__(panel.view, inspect=panel.rootIdActivated.emit,
+                         export=lambda: panel._ask_export(False), message=panel.set_message)
+        # whatever policy others set on the view, the viewport's ContextMenu event is ours
+        panel.view.viewport().installEventFilter(panel)
+
+    def ids(self) -> list[int]:
+        return self.panel.selected_ids()
+
+    def build(self) -> QMenu:
+        p = self.panel
+        menu = QMenu(self.view)
+        menu.setToolTipsVisible(True)
+        rows = p.selected_view_rows()
+        ids = p.selected_ids()
+        n_cols = len(p.selected_columns())
+
+        def add(text, slot, enabled=True, tip=""):
+            act = QAction(text, menu)
+            act.setEnabled(enabled)
+            act.setToolTip(tip)
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+        add(f"Copy root ids ({len(ids):,})", p.copy_ids, bool(ids),
+            "One id a line, no header: ready for an 'in' filter or the matrix's pasted ids")
+        add("Copy as TSV with header", lambda: p.copy_selection(header=True), len(rows) > 0,
+            f"The selected cells ({len(rows):,} rows × {n_cols} columns) with column names")
+        add("Copy as TSV without header", lambda: p.copy_selection(header=False),
+            len(rows) > 0, "The selected cells, values only")
+        menu.addSeparator()
+        add("Inspect cell", lambda: p.rootIdActivated.emit(ids[0]), bool(ids),
+            "Open the first selected root id in the cell inspector")
+        if p.isSignalConnected(QMetaMethod.fromSignal(p.linkRequested)):
+            add("Neuroglancer link…", lambda: p.linkRequested.emit(ids), bool(ids),
+                "A Neuroglancer link showing the selected root ids")
+        own = {p.copy_action, p.export_selected_action, p.export_all_action}
+        for act in self.view.actions():  # e.g. the window's link action
+            if act not in own:
+                menu.addAction(act)
+        menu.addSeparator()
+        menu.addAction(p.export_selected_action)
+        menu.addAction(p.export_all_action)
+        return menu
+
+    def popup(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        sm = self.view.selectionModel()
+        if index.isValid() and not sm.isSelected(index):
+            self.view.selectRow(index.row())  # right-click outside the selection: that row
+        self.last_menu = self.build()
+        self.last_menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def copy_ids(self) -> None:
+        self.panel.copy_ids()
+
+    def copy_tsv(self, header: bool) -> None:
+        self.panel.copy_selection(header=header)
 
 
 class ResultPanel(QWidget):
@@ -39,6 +124,8 @@ class ResultPanel(QWidget):
     exportFinished = Signal(str)  # path written
     exportFailed = Signal(str)  # message for the user
     filterApplied = Signal(str)
+    linkRequested = Signal(list)  # root ids for a Neuroglancer link (menu entry if connected)
+    cleared = Signal()
     _exportProgress = Signal(int, int)  # rows written, rows in all; emitted from the worker
 
     def __init__(self, parent: QWidget | None = None):
@@ -62,6 +149,10 @@ class ResultPanel(QWidget):
         self.export_selected_action = QAction("Export &selected rows…", self)
         self.export_all_action = QAction("Export &all rows…", self)
         self.copy_action = QAction("&Copy cells", self)
+        self.copy_action.setToolTip("Copy the selected cells as TSV (one column: no header)")
+        self.export_selected_action.setToolTip("Write the selected rows (all columns) to a file")
+        self.export_all_action.setToolTip("Write every row that passes the filter to a file")
+        self._header_modifiers = Qt.KeyboardModifier.NoModifier
         menu = QMenu(self)
         menu.addAction(self.export_selected_action)
         menu.addAction(self.export_all_action)
@@ -83,9 +174,13 @@ class ResultPanel(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.view.addActions([self.copy_action, self.export_selected_action, self.export_all_action])
-        self.status = QLabel("Run a query to see its rows here.")
+        self.view.setToolTip(VIEW_TIP)
+        self.copy_button.setToolTip("Copy the selected cells as TSV (Ctrl+C); a single column "
+                                    "is copied without its header, one value a line")
+        self.context_menu = ResultContextMenu(self)
+        header.viewport().installEventFilter(self)  # the modifiers of a header click
+        self.status = QLabel(IDLE_TEXT)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         top = QHBoxLayout()
@@ -106,8 +201,8 @@ class ResultPanel(QWidget):
         self.filter_timer.timeout.connect(self.apply_filter)
         header.sectionClicked.connect(self._header_clicked)
         self.view.doubleClicked.connect(self._double_clicked)
-        self.copy_button.clicked.connect(self.copy_selection)
-        self.copy_action.triggered.connect(self.copy_selection)
+        self.copy_button.clicked.connect(lambda: self.copy_selection())
+        self.copy_action.triggered.connect(lambda: self.copy_selection())
         self.export_selected_action.triggered.connect(lambda: self._ask_export(True))
         self.export_all_action.triggered.connect(lambda: self._ask_export(False))
         self.cancel_export_button.clicked.connect(lambda: self.export_runner.cancel())
@@ -125,11 +220,36 @@ class ResultPanel(QWidget):
         self._update_actions()
 
     def eventFilter(self, obj, event) -> bool:
-        if (obj is self.view and event.type() == QEvent.Type.KeyPress
-                and event.matches(QKeySequence.StandardKey.Copy)):
-            self.copy_selection()
+        kind = event.type()
+        if obj is self.view and kind == QEvent.Type.KeyPress:
+            if event.matches(QKeySequence.StandardKey.Copy):
+                self.copy_selection()
+                return True
+            if event.matches(QKeySequence.StandardKey.SelectAll):
+                self.select_all()
+                return True
+        elif obj is self.view.viewport() and kind == QEvent.Type.ContextMenu:
+            self.context_menu.popup(event.pos())
             return True
+        elif (obj is self.view.horizontalHeader().viewport()
+              and kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)):
+            self._header_modifiers = event.modifiers()
         return super().eventFilter(obj, event)
+
+    def clear(self) -> None:
+        """Empty the table, its status line and the provenance it shows (the result's
+        datastack, version and filters); the quick-filter text is the user's and stays."""
+        for runner in (self.filter_runner, self.sort_runner, self.warm_runner):
+            runner.cancel(quiet=True)
+        self.filter_timer.stop()
+        self.view.clearSelection()
+        self.result = None
+        self.model.set_frame(None)
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.set_message(IDLE_TEXT)
+        self.status.setToolTip("")
+        self._update_actions()
+        self.cleared.emit()
 
     # ---- input ---------------------------------------------------------------------------
     def set_result(self, result: QueryResult) -> None:
@@ -159,6 +279,15 @@ class ResultPanel(QWidget):
 
     # ---- sort and filter ----------------------------------------------------------------
     def _header_clicked(self, column: int) -> None:
+        mods = self._header_modifiers | QApplication.keyboardModifiers()
+        if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            # selecting columns, not sorting: undo the header's own flip of its indicator
+            rows = self.model.rows
+            col = rows.sort_column if rows.sort_column is not None else -1
+            self.view.horizontalHeader().setSortIndicator(
+                col, Qt.SortOrder.DescendingOrder if rows.descending and col >= 0
+                else Qt.SortOrder.AscendingOrder)
+            return
         header = self.view.horizontalHeader()
         rows = self.model.rows
         if rows.sort_column == column and not rows.descending:
@@ -171,6 +300,8 @@ class ResultPanel(QWidget):
         header.setSortIndicator(column, order)
 
     def sort_by(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sort; the selection is kept (whole columns, and selected cells by their rows)."""
+        saved = self._save_selection()
         self.view.clearSelection()  # view rows are about to mean other source rows
         if self.model.on_disk:  # DuckDB sorts into a table in a worker; then applied at once
             rows = self.model.rows
@@ -182,6 +313,7 @@ class ResultPanel(QWidget):
             def done(_view):
                 if rows is self.model.rows:
                     self.model.sort(column, order)
+                    self._restore_selection(saved)
                     self._show_counts()
             self.sort_runner.run(rows.prepare_sort, column, descending, on_result=done)
             return
@@ -195,6 +327,45 @@ class ResultPanel(QWidget):
         finally:
             if big:
                 QApplication.restoreOverrideCursor()
+        self._restore_selection(saved)
+
+    def _save_selection(self):
+        """Whole selected columns, and the other selected ranges by source rows."""
+        n = self.model.rowCount()
+        whole, parts, count = set(), [], 0
+        for r in self.view.selectionModel().selection():
+            if n and r.top() == 0 and r.bottom() == n - 1:
+                whole.update(range(r.left(), r.right() + 1))
+                continue
+            count += r.bottom() - r.top() + 1
+            if self.model.on_disk or count > KEEP_SELECTION_ROWS:
+                parts = None
+            if parts is not None:
+                parts.append((self.model.source_rows(np.arange(r.top(), r.bottom() + 1)),
+                              r.left(), r.right()))
+        return sorted(whole), parts or []
+
+    def _restore_selection(self, saved) -> None:
+        whole, parts = saved
+        n = self.model.rowCount()
+        if n == 0 or (not whole and not parts):
+            return
+        m, sel = self.model, QItemSelection()
+        for c in whole:
+            sel.select(m.index(0, c), m.index(n - 1, c))
+        if parts:
+            order = self.model.source_rows(np.arange(n))
+            where = np.full(int(order.max()) + 1 if len(order) else 0, -1, dtype=np.int64)
+            where[order] = np.arange(n)
+            for sources, left, right in parts:
+                view = where[sources[sources < len(where)]]
+                view = np.sort(view[view >= 0])
+                if len(view) == 0:
+                    continue
+                breaks = np.flatnonzero(np.diff(view) != 1) + 1
+                for run in np.split(view, breaks):
+                    sel.select(m.index(int(run[0]), left), m.index(int(run[-1]), right))
+        self.view.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.Select)
 
     def apply_filter(self) -> None:
         self.filter_timer.stop()
@@ -273,7 +444,54 @@ class ResultPanel(QWidget):
         for r in view_rows:
             sm.select(self.model.index(int(r), 0), flags)
 
-    def copy_selection(self) -> None:
+    def select_all(self) -> None:
+        """Ctrl+A: every row of the selected columns when whole columns are selected (so a
+        copy then takes those columns), otherwise every cell."""
+        n, sm = self.model.rowCount(), self.view.selectionModel()
+        cols = [c for c in self.selected_columns() if n and sm.isColumnSelected(c)]
+        if not cols:
+            self.view.selectAll()
+            return
+        sel = QItemSelection()
+        for c in cols:
+            sel.select(self.model.index(0, c), self.model.index(n - 1, c))
+        sm.select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    def selected_ids(self) -> list[int]:
+        """Distinct root ids of the selected rows, in view order: from a selected root-id
+        column, else from the table's first root-id column."""
+        rows = self.selected_view_rows()
+        names = self.model.rows.names
+        if len(rows) == 0 or len(rows) > MAX_COPY_ROWS:
+            return []
+        cols = [c for c in self.selected_columns() if is_root_id_column(names[c])]
+        cols = cols or [c for c in range(len(names)) if is_root_id_column(names[c])]
+        if not cols:
+            return []
+        values = self.model.frame_rows(rows).iloc[:, cols[0]].tolist()
+        out = []
+        for v in values:
+            if is_missing(v):
+                continue
+            try:
+                v = int(v)
+            except (TypeError, ValueError):
+                continue
+            if v > 0:
+                out.append(v)
+        return list(dict.fromkeys(out))
+
+    def copy_ids(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            self.set_message("Select rows with root ids to copy first.")
+            return
+        QApplication.clipboard().setText("\n".join(str(i) for i in ids))
+        self.set_message(f"Copied {len(ids):,} root ids.")
+
+    def copy_selection(self, header: bool | None = None) -> None:
+        """Copy the selected cells as TSV; ``header`` None: a header line unless a
+        single column is selected (ids paste straight into filters and the matrix)."""
         rows = self.selected_view_rows()
         if len(rows) == 0:
             self.set_message("Select cells to copy first.")
@@ -282,8 +500,12 @@ class ResultPanel(QWidget):
             self.set_message(f"{len(rows):,} rows are too many for the clipboard: "
                              "use Export selected rows instead.", error=True)
             return
-        QApplication.clipboard().setText(self.model.cells_tsv(rows, self.selected_columns()))
-        self.set_message(f"Copied {len(rows):,} rows × {len(self.selected_columns())} columns.")
+        cols = self.selected_columns()
+        if header is None:
+            header = len(cols) > 1
+        QApplication.clipboard().setText(self.model.cells_tsv(rows, cols, header=header))
+        self.set_message(f"Copied {len(rows):,} rows × {len(cols)} columns"
+                         + ("." if header else ", without header."))
 
     def _double_clicked(self, index) -> None:
         name = self.model.column_name(index.column())
