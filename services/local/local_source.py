@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
@@ -176,11 +177,8 @@ class LocalSource(DataSource):
                 return QueryResult(spec, disk, disk.elapsed_s, source="local",
                                    notes=[f"{len(disk):,} rows: more than fit in memory, so "
                                           "the result stays on disk"])
-        cur = _prepare(self._cursor(), tf)
-        if cancel is not None:
-            cancel.on_cancel(cur.interrupt)
         t0 = time.perf_counter()
-        try:
+        with self._duck(tf, cancel, f"Query on '{spec.table}' failed") as cur:
             cancel and cancel.raise_if_cancelled()
             frame = fetch_frame(cur, sql, params)
             if names and len(frame.columns) == len(names):
@@ -189,14 +187,6 @@ class LocalSource(DataSource):
             if spec.limit is not None and len(frame) == spec.limit:
                 total = int(cur.execute(f"SELECT count(*) FROM {_reader(tf)}{where}",
                                         params).fetchone()[0])
-        except duckdb.InterruptException:
-            raise CancelledError() from None
-        except duckdb.Error as exc:
-            if cancel is not None and cancel.cancelled:
-                raise CancelledError() from None
-            raise DataSourceError(f"Query on '{spec.table}' failed: {_explain(exc, tf)}") from None
-        finally:
-            cur.close()
         if spec.desired_resolution:
             frame = rescale_positions(frame, info, spec.desired_resolution)
         spec = spec.with_(datastack=datastack, version=version)
@@ -260,19 +250,8 @@ class LocalSource(DataSource):
         sql = (f"SELECT {_col(tf, pre)} AS pre_pt_root_id, {_col(tf, post)} AS post_pt_root_id, "
                f"count(*) AS n_synapses, {s_sum} AS size_sum, {s_mean} AS size_mean "
                f"FROM {_reader(tf)}{where} GROUP BY 1, 2 ORDER BY 1, 2")
-        cur = _prepare(self._cursor(), tf)
-        if cancel is not None:
-            cancel.on_cancel(cur.interrupt)
-        try:
+        with self._duck(tf, cancel, f"Aggregating '{table}' failed") as cur:
             frame = cur.sql(sql, params=params or None).to_arrow_table().to_pandas()
-        except duckdb.InterruptException:
-            raise CancelledError() from None
-        except duckdb.Error as exc:
-            if cancel is not None and cancel.cancelled:
-                raise CancelledError() from None
-            raise DataSourceError(f"Aggregating '{table}' failed: {_explain(exc, tf)}") from None
-        finally:
-            cur.close()
         frame["n_synapses"] = frame["n_synapses"].astype("int64")
         return frame
 
@@ -294,25 +273,30 @@ class LocalSource(DataSource):
             params.append(prefix.lower())
         sql = (f"SELECT DISTINCT {col} AS v FROM {_reader(tf)}{where} "
                f"ORDER BY v LIMIT {max(0, int(limit))}")
+        with self._duck(tf, cancel, f"Listing values of '{table}.{column}' failed") as cur:
+            cancel and cancel.raise_if_cancelled()
+            return [r[0] for r in cur.execute(sql, params).fetchall()]
+
+    def _cursor(self):
+        with self._lock:
+            return self._con.cursor()
+
+    @contextmanager
+    def _duck(self, tf, cancel: CancelToken | None, failed: str):
+        """A prepared cursor that Cancel interrupts; DuckDB errors leave as typed ones."""
         cur = _prepare(self._cursor(), tf)
         if cancel is not None:
             cancel.on_cancel(cur.interrupt)
         try:
-            cancel and cancel.raise_if_cancelled()
-            return [r[0] for r in cur.execute(sql, params).fetchall()]
+            yield cur
         except duckdb.InterruptException:
             raise CancelledError() from None
         except duckdb.Error as exc:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError() from None
-            raise DataSourceError(f"Listing values of '{table}.{column}' failed: "
-                                  f"{_explain(exc, tf)}") from None
+            raise DataSourceError(f"{failed}: {_explain(exc, tf)}") from None
         finally:
             cur.close()
-
-    def _cursor(self):
-        with self._lock:
-            return self._con.cursor()
 
     def skeleton(self, datastack: str, root_id: int, version: int | None = None,
                  timestamp=None, cancel: CancelToken | None = None):

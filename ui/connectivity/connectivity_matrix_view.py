@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QPushButton, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout,
                                QWidget)
 
-from models.errors import CancelledError, CavernError, ExportError
+from models.errors import CavernError, ExportError
 from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS, WEIGHTS
 from services.connectivity.connectivity_queries import (
     MatrixResult, cell_set_spec, compute_matrix, fetch_pair_synapses, matrix_long_frame,
@@ -22,11 +22,11 @@ from services.results.export import export_frame
 from ui.connectivity.cell_set_editor import CellSetEditor
 from ui.connectivity.matrix_image_plot import MatrixImagePlot
 from ui.connectivity.partners_view import table_view
-from ui.common import status_sink
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
 from ui.common.table_context_menu import TableContextMenu, rows_frame
 from ui.common.workers import RequestRunner
+from ui.common.panel_status import PanelStatus
 from ui.common.workspace_view import WorkspaceView
 
 ORDER_LABELS = {"type_depth": "cell type, then depth", "id": "root id",
@@ -55,7 +55,7 @@ def _compute(ws, pre_draft, post_draft, order, hide, cancel=None):
     return compute_matrix(ws, pre, post, order=order, hide_unconnected=hide, cancel=cancel)
 
 
-class ConnectivityMatrixView(WorkspaceView, QWidget):
+class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
     pairActivated = Signal("qint64", "qint64")  # pre root id, post root id
     rowsLinkRequested = Signal(object)  # DataFrame of the clicked pair's synapses
     message = Signal(str)
@@ -276,15 +276,6 @@ class ConnectivityMatrixView(WorkspaceView, QWidget):
             self.block_view.resizeColumnsToContents()
         else:
             self.block_model.set_frame(None)
-
-    def _failed(self, err: CavernError) -> None:
-        self.status.show_text(str(err), error=not isinstance(err, CancelledError))
-        self.message.emit(str(err))
-
-    def _input_error(self, err: CavernError) -> None:
-        """An error found before any request: here, and in the window's status line."""
-        self._failed(err)
-        status_sink.report_error(self, err)
 
     # ---- hover and click -------------------------------------------------------------------
     def pair_under(self, row: int, col: int, reach: float | None = None

@@ -13,17 +13,18 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
                                QLabel, QLineEdit, QPushButton, QSizePolicy, QSplitter, QTableView, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from models.errors import CancelledError, CavernError
+from models.errors import CavernError
 from models.ids import parse_id
 from services.connectivity.connectivity_partners import partners_by_type
 from services.connectivity.connectivity_queries import PartnersResult, fetch_partners
 from services.results.export import export_frame
 from ui.connectivity.connectivity_plots import PartnerPlots
-from ui.common import status_sink, styles
+from ui.common import styles
 from ui.common.table_context_menu import TableContextMenu
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
 from ui.common.workers import RequestRunner
+from ui.common.panel_status import PanelStatus
 from ui.common.workspace_view import WorkspaceView
 
 SHOWN = ["partner_root_id", "n_synapses", "size_sum", "size_mean", "cell_type", "proofread",
@@ -43,7 +44,7 @@ def table_view(model) -> QTableView:
     return view
 
 
-class PartnersView(WorkspaceView, QWidget):
+class PartnersView(PanelStatus, WorkspaceView, QWidget):
     inspectCell = Signal("qint64")  # 64-bit root id (Signal(int) would overflow)
     linkRequested = Signal(list)  # root ids: the cell, then the selected partners
     message = Signal(str)
@@ -215,15 +216,6 @@ class PartnersView(WorkspaceView, QWidget):
         self.autapse_label.setVisible(bool(n_auto))
         self.status.show_text(text)
         self.message.emit(text)
-
-    def _failed(self, err: CavernError) -> None:
-        self.status.show_text(str(err), error=not isinstance(err, CancelledError))
-        self.message.emit(str(err))
-
-    def _input_error(self, err: CavernError) -> None:
-        """An error found before any request: here, and in the window's status line."""
-        self._failed(err)
-        status_sink.report_error(self, err)
 
     # ---- shown rows -----------------------------------------------------------------------
     def partners(self, direction: str) -> pd.DataFrame:
