@@ -75,6 +75,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.tabs.addTab(self.figures, "Figures")
         self.contextChanged.connect(self.figures.set_context)
         self.contextChanged.connect(self.builder.set_workspace)  # value completion
+        from ui.common.recent_queries import RecentQueries
+        self.builder.set_recent_store(RecentQueries(settings))  # the builder's Recent menu
         self.figures.joinReady.connect(self._query_done)
         self.setCentralWidget(self.tabs)
         self.browser_dock = self._dock("Tables", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -112,6 +114,7 @@ class MainWindow(WindowActions, QMainWindow):
         if wanted not in names:
             wanted = FIRST_DATASTACK if FIRST_DATASTACK in names else None
         self.select_datastack(wanted)
+        self.reopen_last_session()
 
     # ---- construction ------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -176,6 +179,13 @@ class MainWindow(WindowActions, QMainWindow):
         self.open_session_action.triggered.connect(lambda: self.open_session())
         file_menu.addAction(self.save_session_action)
         file_menu.addAction(self.open_session_action)
+        from ui.common.session import reopen_enabled
+        self.reopen_action = QAction("&Reopen last session at start", self, checkable=True)
+        self.reopen_action.setToolTip("Save the session when Cavern quits and open it "
+                                      "again at the next start")
+        self.reopen_action.setChecked(reopen_enabled(self.settings))
+        self.reopen_action.toggled.connect(self._reopen_toggled)
+        file_menu.addAction(self.reopen_action)
         file_menu.addSeparator()
         for action in self.results.export_actions():
             file_menu.addAction(action)
@@ -311,6 +321,9 @@ class MainWindow(WindowActions, QMainWindow):
                 self.connectivity.partners.root_edit.setText(pending["partners_of"])
         self.sink.note(f"{self.datastack} {self.version_combo.currentText()}: "
                        f"{len(tables)} tables", 5000)
+        notice, self.startup_notice = getattr(self, "startup_notice", None), None
+        if notice:  # a last session that could not be reopened
+            self.show_error(notice)
 
     def open_datastack_folder(self, folder: str | None = None) -> None:
         if not folder:
@@ -513,6 +526,7 @@ class MainWindow(WindowActions, QMainWindow):
     def closeEvent(self, event) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.layout_state())
+        self.save_last_session()
         from ui.common.runner_registry import cancel_all
         cancel_all(owner=self)  # every panel's requests; the sources close at quit (ui.app)
         super().closeEvent(event)

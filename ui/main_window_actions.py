@@ -40,6 +40,53 @@ class WindowActions:
             return
         self.show_message(" · ".join([f"Session {path} opened."] + notes))
 
+    # ---- the last session --------------------------------------------------------------
+    def _reopen_toggled(self, on: bool) -> None:
+        from ui.common.session import REOPEN_KEY
+        self.settings.setValue(REOPEN_KEY, bool(on))
+        self.settings.sync()
+
+    def save_last_session(self) -> str | None:
+        """At quit, when "Reopen last session at start" is on: the session, saved to the
+        app's data folder (a failure is said, the quit goes on)."""
+        from ui.common.session import last_session_path, reopen_enabled, save_session
+        if not reopen_enabled(self.settings):
+            return None
+        path = last_session_path(self.settings)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_session(self, str(path))
+        except (OSError, ValueError) as exc:
+            self.show_error(f"Could not save the session to {path}: {exc}")
+            return None
+        return str(path)
+
+    def _startup_error(self, text: str) -> None:
+        """Said now, and again once the first tables are listed (their note would hide it)."""
+        self.show_error(text)
+        self.startup_notice = text
+
+    def reopen_last_session(self) -> bool:
+        """At start, when the setting is on and the last session's file is there: open it.
+        A damaged file is said in the status bar and the window starts as usual."""
+        from ui.common.session import apply_session, last_session_path, read_session, reopen_enabled
+        if not reopen_enabled(self.settings):
+            return False
+        path = last_session_path(self.settings)
+        if not path.is_file():
+            return False
+        try:
+            state = read_session(str(path))
+            notes = apply_session(self, state)
+        except CavernError as err:
+            self._startup_error(f"The last session was not reopened: {err}")
+            return False
+        except Exception as exc:  # noqa: BLE001 - a damaged file never stops the start
+            self._startup_error(f"The last session was not reopened ({path} is damaged: {exc}).")
+            return False
+        self.show_message(" · ".join(["Last session reopened."] + notes))
+        return True
+
     # ---- help, find ----------------------------------------------------------------------
     def current_help_page(self) -> str:
         """The guide page of the panel the user is in (the focused dock, else the tab)."""

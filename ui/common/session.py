@@ -60,6 +60,8 @@ def apply_query_state(builder, state: dict) -> None:
     for r in list(builder.rows):
         builder._remove_row(r)
     for f in state.get("filters", []):
+        if builder.table.column(f["column"]) is None:
+            continue  # a column the table no longer has
         builder.add_filter(f["column"]).set_values(f["column"], Op(f["op"]), f["value"],
                                                   f.get("units", "vx"))
     cols = state.get("columns")
@@ -165,3 +167,22 @@ def apply_session(window, state: dict) -> list[str]:
         notes.append(f"Datastack {cur.get('datastack')} is not open.")
     window.tabs.setCurrentIndex(int(state.get("tab", 0)))
     return notes
+
+
+# ---- the last session, reopened at start ---------------------------------------------
+REOPEN_KEY = "reopen_last_session"
+LAST_SESSION_NAME = "last-session.json"
+
+
+def last_session_path(settings) -> Path:
+    """Where the session is saved at quit: next to an INI settings file (tests, portable
+    set-ups), else in the app's data folder (platformdirs' user_data_dir)."""
+    from PySide6.QtCore import QSettings
+    if settings.format() == QSettings.Format.IniFormat and settings.fileName():
+        return Path(settings.fileName()).resolve().parent / LAST_SESSION_NAME
+    import platformdirs
+    return Path(platformdirs.user_data_dir("Cavern", "Cavern")) / LAST_SESSION_NAME
+
+
+def reopen_enabled(settings) -> bool:
+    return settings.value(REOPEN_KEY, False, bool)

@@ -46,6 +46,11 @@ class HistogramPlot(pg.PlotWidget):
         self._x1 = np.zeros(0)
         self.note = pg.TextItem("", color="#888", anchor=(1, 0))
         self.scene().sigMouseClicked.connect(self._clicked)
+        # right-click: Copy image / Export image… (pyqtgraph's view menu has nothing to
+        # offer a plot that neither pans nor zooms)
+        self.getPlotItem().getViewBox().setMenuEnabled(False)
+        from ui.common.plot_image_menu import install_plot_menu
+        install_plot_menu(self, kind)
 
     def wheelEvent(self, event) -> None:
         """The plots do not zoom: the wheel goes to whatever holds them."""

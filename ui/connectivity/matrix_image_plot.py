@@ -55,6 +55,8 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         self.scene().sigMouseMoved.connect(self._moved)
         self.plot.getViewBox().sigResized.connect(self._label_blocks)
         self.scene().sigMouseClicked.connect(self._clicked)
+        from ui.common.plot_image_menu import install_plot_menu  # Copy / Export image
+        install_plot_menu(self, "connectivity-matrix")
 
     def set_matrix(self, matrix: ConnectivityMatrix | None, weight: str = "count") -> None:
         for line in self._lines:

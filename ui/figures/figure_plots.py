@@ -37,6 +37,8 @@ def make_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     p.setLabel("bottom", x_label, color=TEXT)
     p.setLabel("left", y_label, color=TEXT)
     p.showGrid(x=True, y=True, alpha=0.15)
+    from ui.common.plot_image_menu import install_plot_menu  # in the view's right-click menu
+    install_plot_menu(w, "".join(c if c.isalnum() else "-" for c in title).strip("-").lower())
     return w
 
 

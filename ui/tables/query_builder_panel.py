@@ -14,7 +14,7 @@ import html
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QFrame, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton,
+                               QLineEdit, QListWidget, QListWidgetItem, QMenu, QPushButton,
                                QScrollArea, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from models.datastack import TableInfo
@@ -80,6 +80,9 @@ class FilterRow(QWidget):
         self.values_runner = RequestRunner(self)  # the column's distinct values
         self.completion_column = ""  # the column the completer's values belong to
         self.column_combo.setToolTip("Column to filter")
+        for combo in (self.column_combo, self.op_combo):  # the row fits a narrow dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         self.units_combo = QComboBox()
         self.units_combo.addItems(["vx", "nm"])
         self.units_combo.setToolTip("Box corners in voxels of the table's resolution, or in nm")
@@ -189,10 +192,12 @@ class QueryBuilderPanel(QWidget):
     cancelRequested = Signal()
     copyCodeRequested = Signal(object)  # QuerySpec
     message = Signal(str)
+    recentRestored = Signal(dict)  # a recent query was put back into the builder
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.table: TableInfo | None = None
+        self.recent = None  # a ui.common.recent_queries.RecentQueries (set_recent_store)
         self.rows: list[FilterRow] = []
         self.source = None  # where filter values are completed from (set_context)
         self.datastack: str = ""
@@ -223,6 +228,13 @@ class QueryBuilderPanel(QWidget):
         self.code_button.setToolTip("Copy the same query as caveclient code")
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.recent_button = QToolButton(text="Recent")
+        self.recent_button.setToolTip("The last queries run on this table: pick one to put "
+                                      "its columns, filters, limit and units back, then Run")
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_menu = QMenu(self.recent_button)
+        self.recent_button.setMenu(self.recent_menu)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
 
         cols = QGroupBox("Columns")
         cl = QVBoxLayout(cols)
@@ -258,7 +270,10 @@ class QueryBuilderPanel(QWidget):
         buttons.addWidget(self.code_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.recent_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(title_row)
         lay.addWidget(cols)
         lay.addWidget(filt, 1)
         lay.addLayout(limit_row)
@@ -285,6 +300,7 @@ class QueryBuilderPanel(QWidget):
         enabled = table is not None and bool(table.columns)
         for w in (self.add_filter_button, self.run_button, self.code_button, self.all_columns):
             w.setEnabled(enabled)
+        self._update_recent_button()
         if table is None:
             self.title.setText("<i>Pick a table on the left.</i>")
             return
@@ -305,9 +321,57 @@ class QueryBuilderPanel(QWidget):
         """The source, datastack and version whose distinct values complete the filter
         fields (None: no completion). Rows already shown ask again."""
         self.source, self.datastack, self.version = source, datastack, version
+        self._update_recent_button()
         for row in self.rows:
             row.set_completion(None)
             self._want_values(row)
+
+    # ---- recent queries ----------------------------------------------------------
+    def set_recent_store(self, store) -> None:
+        """Where the recent queries of each table are kept (a RecentQueries)."""
+        self.recent = store
+        self._update_recent_button()
+
+    def recent_entries(self) -> list[dict]:
+        if self.recent is None or self.table is None:
+            return []
+        return self.recent.entries(self.datastack, self.table.name)
+
+    def _update_recent_button(self) -> None:
+        n = len(self.recent_entries())
+        self.recent_button.setEnabled(n > 0)
+        self.recent_button.setText(f"Recent ({n})" if n else "Recent")
+
+    def _fill_recent_menu(self) -> None:
+        from ui.common.recent_queries import describe
+        self.recent_menu.clear()
+        for i, entry in enumerate(self.recent_entries()):
+            action = self.recent_menu.addAction(describe(entry))
+            action.setData(i)
+            action.triggered.connect(lambda _c=False, i=i: self.restore_recent(i))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("No recent queries of this table").setEnabled(False)
+
+    def restore_recent(self, index: int) -> dict | None:
+        """Put the index-th recent query (0: newest) back into the builder."""
+        entries = self.recent_entries()
+        if not 0 <= index < len(entries):
+            return None
+        from ui.common.session import apply_query_state
+        entry = entries[index]
+        apply_query_state(self, entry)
+        self._update_run_enabled()
+        self.recentRestored.emit(entry)
+        return entry
+
+    def _remember(self) -> None:
+        if self.recent is None or self.table is None:
+            return
+        from ui.common.session import query_state
+        state = query_state(self)
+        if state is not None:
+            self.recent.add(self.datastack, self.table.name, state)
+            self._update_recent_button()
 
     def set_workspace(self, workspace) -> None:
         """For the window's contextChanged(Workspace)."""
@@ -418,6 +482,7 @@ class QueryBuilderPanel(QWidget):
             return
         spec = self._checked_spec()
         if spec is not None:
+            self._remember()
             self.runRequested.emit(spec)
 
     def _copy_code(self) -> None:
