@@ -435,7 +435,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.query_runner.run(ws.run, spec, on_result=self._query_done)
 
     def _query_done(self, result) -> None:
-        self.results.set_result(result)
+        self.results.set_result(result, getattr(self.source, "server", ""))
         self.tabs.setCurrentWidget(self.results)
         notes = list(dict.fromkeys(getattr(result, "notes", None) or ()))
         text = f"{result.spec.table}: {result.summary()}"

@@ -92,23 +92,45 @@ STALE_SECONDS = 600  # a temporary file older than this, unlocked, is left by a 
 
 def export_frame(frame: pd.DataFrame, path: str | os.PathLike, fmt: str | None = None, *,
                  cancel: CancelToken | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> Path:
+                 progress: Callable[[int, int], None] | None = None,
+                 provenance: dict | None = None) -> Path:
     """Write ``frame`` to ``path`` atomically; returns the path written.
 
-    Raises ExportError (the old file, if any, is untouched) or CancelledError. A symlink
-    is written through (its target file is replaced), so the link stays a link.
+    ``provenance`` (services.results.provenance): in a Parquet file's metadata, or in a
+    sidecar ``<file>.provenance.json`` for CSV/TSV. Raises ExportError (the old file, if
+    any, is untouched) or CancelledError. A symlink is written through (its target file
+    is replaced), so the link stays a link.
     """
     def write(fh, _tmp_name, kind):
         if kind == "parquet":
-            _write_parquet(frame, fh, cancel, progress)
+            _write_parquet(frame, fh, cancel, progress, provenance)
         else:
             _write_text(frame, fh, "\t" if kind == "tsv" else ",", cancel, progress)
-    return _atomic_write(path, fmt, write, cancel)
+    out = _atomic_write(path, fmt, write, cancel)
+    if provenance is not None and export_format(out, fmt) != "parquet":
+        write_sidecar(out, provenance)
+    return out
+
+
+def write_sidecar(path: str | os.PathLike, provenance: dict) -> Path:
+    """The provenance of an exported file beside it, written atomically."""
+    from services.results.provenance import SIDECAR_SUFFIX, encode
+    real = Path(os.path.realpath(path))
+    side = real.with_name(real.name + SIDECAR_SUFFIX)
+    try:
+        _atomic_write(side, "csv", lambda fh, _t, _k: fh.write(encode(provenance)), None)
+    except ExportError as exc:
+        raise ExportError(f"The rows were written to '{real.name}', but where they came from "
+                          f"could not be written beside it: {exc}",
+                          hint="Use a shorter file name, or export to Parquet (its metadata "
+                               "holds the provenance).") from None
+    return side
 
 
 def export_disk_rows(rows, path: str | os.PathLike, fmt: str | None = None, *,
                      view_rows=None, cancel: CancelToken | None = None,
-                     progress: Callable[[int, int], None] | None = None) -> Path:
+                     progress: Callable[[int, int], None] | None = None,
+                     provenance: dict | None = None) -> Path:
     """Write an on-disk result's rows (services.results.disk_rows.DiskRows: all rows of
     its current view, or these view rows) with DuckDB's COPY into the same hidden
     temporary file, then replace the target: the same atomic and cancel guarantees as
@@ -125,7 +147,10 @@ def export_disk_rows(rows, path: str | os.PathLike, fmt: str | None = None, *,
         _check(cancel)
         if progress:
             progress(total, total)
-    return _atomic_write(path, fmt, write, cancel)
+    out = _atomic_write(path, fmt, write, cancel)
+    if provenance is not None:  # COPY writes no metadata of ours: a sidecar for any format
+        write_sidecar(out, provenance)
+    return out
 
 
 def _atomic_write(path, fmt, write, cancel) -> Path:
@@ -240,10 +265,13 @@ def _write_csv_chunk(chunk: pd.DataFrame, fh, sep: str, header: bool) -> None:
     fh.write(text.encode("utf-8"))
 
 
-def _write_parquet(frame, fh, cancel, progress) -> None:
+def _write_parquet(frame, fh, cancel, progress, provenance: dict | None = None) -> None:
     # Chunk by chunk: the Arrow copy of a 50M-row frame would double the memory it needs.
     n = len(frame)
     schema = _parquet_schema(frame)
+    if provenance is not None:
+        from services.results.provenance import KEY, encode
+        schema = schema.with_metadata({**(schema.metadata or {}), KEY: encode(provenance)})
     with pq.ParquetWriter(fh, schema) as writer:
         if n == 0:
             writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))

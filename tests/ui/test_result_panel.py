@@ -358,3 +358,18 @@ def test_context_menu_link_entry_when_connected_and_on_right_click(shown_panel, 
     menu.close()
     assert p.view.toolTip() and "Ctrl+click" in p.model.headerData(
         0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_exports_say_where_the_rows_came_from_unless_switched_off(panel, qtbot, tmp_path):
+    import json
+    from services.results.provenance import SIDECAR_SUFFIX
+    target = tmp_path / "all.csv"
+    with qtbot.waitSignal(panel.exportFinished, timeout=10000):
+        panel.export_rows(str(target))
+    side = json.loads((tmp_path / ("all.csv" + SIDECAR_SUFFIX)).read_text())
+    assert side["table"] == panel.result.spec.table and side["rows"] == panel.model.rows.n_rows
+    panel.provenance_action.setChecked(False)
+    other = tmp_path / "plain.csv"
+    with qtbot.waitSignal(panel.exportFinished, timeout=10000):
+        panel.export_rows(str(other))
+    assert not (tmp_path / ("plain.csv" + SIDECAR_SUFFIX)).exists()

@@ -153,10 +153,18 @@ class ResultPanel(QWidget):
         self.export_selected_action.setToolTip("Write the selected rows (all columns) to a file")
         self.export_all_action.setToolTip("Write every row that passes the filter to a file")
         self._header_modifiers = Qt.KeyboardModifier.NoModifier
+        self.provenance_action = QAction("Write where the rows came from", self, checkable=True,
+                                         checked=True)
+        self.provenance_action.setToolTip(
+            "Datastack, version or live time, server, table, filters, units and row count: in "
+            "a Parquet file's metadata, or in <file>.provenance.json beside a CSV/TSV file")
         menu = QMenu(self)
         menu.addAction(self.export_selected_action)
         menu.addAction(self.export_all_action)
+        menu.addSeparator()
+        menu.addAction(self.provenance_action)
         self.export_button.setMenu(menu)
+        self.server = ""  # the result's server (set_result), for its provenance
 
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -252,8 +260,10 @@ class ResultPanel(QWidget):
         self.cleared.emit()
 
     # ---- input ---------------------------------------------------------------------------
-    def set_result(self, result: QueryResult) -> None:
-        """Show a query's rows; any older rows, sort and filter are dropped."""
+    def set_result(self, result: QueryResult, server: str = "") -> None:
+        """Show a query's rows; any older rows, sort and filter are dropped. ``server``:
+        where the rows came from ("" for local data), written with exports."""
+        self.server = server
         self.filter_runner.cancel(quiet=True)
         self.sort_runner.cancel(quiet=True)
         self.result = result
@@ -567,14 +577,23 @@ class ResultPanel(QWidget):
             return
         n = len(view_rows) if selected_only else rows.n_rows
         self.set_message(f"Exporting {n:,} rows to {Path(path).name}…")
+        prov = None
+        if self.provenance_action.isChecked() and self.result is not None:
+            from services.results.provenance import result_provenance
+            prov = result_provenance(self.result, self.server, n,
+                                     QApplication.applicationVersion())
+            needle = rows.filter_text.strip()
+            if needle:
+                prov["quick_filter"] = needle
 
         def work(cancel):
             if getattr(rows, "on_disk", False):  # DuckDB COPY: never through memory
                 return str(export_disk_rows(rows, path, fmt, view_rows=view_rows,
-                                            cancel=cancel, progress=self._exportProgress.emit))
+                                            cancel=cancel, progress=self._exportProgress.emit,
+                                            provenance=prov))
             frame = rows.frame_rows(view_rows) if selected_only else rows.view_frame()
             return str(export_frame(frame, path, fmt, cancel=cancel,
-                                    progress=self._exportProgress.emit))
+                                    progress=self._exportProgress.emit, provenance=prov))
 
         # await_outcome: a Cancel that comes after the file was written (during the final
         # rename) is too late; what export_frame did is what the panel says
