@@ -66,10 +66,11 @@ class Workspace:
     """Source + datastack + version (or live timestamp) + the table roles of that context."""
 
     def __init__(self, source: DataSource, datastack: str, version: int | None = None,
-                 timestamp: datetime | None = None):
+                 timestamp: datetime | None = None, synapse_table: str | None = None):
         self.source = source
         self.datastack = datastack
         self.timestamp = timestamp
+        self.chosen_synapse_table = synapse_table  # the user's pick; None: the datastack's
         self.requested_version = version
         self._lock = threading.Lock()
         self._tables: dict[int | None, dict[str, TableInfo]] = {}
@@ -86,7 +87,31 @@ class Workspace:
         return (other is not None and other.source is self.source
                 and other.datastack == self.datastack
                 and other.requested_version == self.requested_version
-                and other.timestamp == self.timestamp)
+                and other.timestamp == self.timestamp
+                and other.chosen_synapse_table == self.chosen_synapse_table)
+
+    def with_synapse_table(self, name: str | None) -> "Workspace":
+        """The same context reading synapses from ``name`` (None: the datastack's own)."""
+        ws = Workspace(self.source, self.datastack, self.requested_version, self.timestamp,
+                       name or None)
+        ws._info, ws._tables, ws._checked = self._info, self._tables, self._checked
+        ws._version, ws._resolved = self._version, self._resolved
+        return ws
+
+    @property
+    def synapse_table_name(self) -> str:
+        """The synapse table this context reads: the user's pick or the datastack's."""
+        return self.chosen_synapse_table or self.info.synapse_table
+
+    def synapse_tables(self) -> list[str]:
+        """Tables of this version a connectivity view can read synapses from (the
+        datastack's own first): CAVE's pre/post root id columns."""
+        own = self.info.synapse_table
+        names = [n for n, t in sorted(self.tables().items())
+                 if {PRE, POST} <= set(t.kinds) and t.kind == "table"]
+        if own and own not in names and self.find(own) is not None:
+            names.insert(0, own)  # read at the nearest version that has it
+        return sorted(names, key=lambda n: n != own)
 
     # ---- the context ------------------------------------------------------------
     @property
@@ -176,7 +201,7 @@ class Workspace:
 
     def synapse_table(self) -> TableRole:
         """The datastack's synapse table, checked to have CAVE's pre/post id columns."""
-        name = self.info.synapse_table
+        name = self.synapse_table_name
         if not name:
             raise NotFoundError(f"Datastack '{self.datastack}' names no synapse table.",
                                 hint="Name one as synapse_table in the manifest.")

@@ -22,6 +22,14 @@ def drain_workers(timeout_ms: int = 10000) -> None:
     release_ended_workers()
 
 
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test():
+    """A test's unfinished requests are cancelled and awaited before the next test starts,
+    as the app does at quit: a worker of a closed test's panel never fires into another's."""
+    yield
+    drain_workers()
+
+
 def delete_closed_widgets() -> None:
     """pytest-qt closes each test's widgets with deleteLater; after the last test no event
     loop runs to deliver those, and windows kept to the interpreter's finalization keep

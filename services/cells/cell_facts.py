@@ -174,7 +174,7 @@ def _proofreading(rec: CellRecord, ws: Workspace, cancel) -> None:
 
 
 def _synapse_counts(rec: CellRecord, ws: Workspace, cancel) -> None:
-    name = ws.info.synapse_table
+    name = ws.synapse_table_name
     role = ws.find(name, "synapse")
     if not role:
         rec.notes.append("No synapse table" + (f" '{name}'" if name else "")

@@ -94,8 +94,8 @@ def test_cancel_after_the_file_is_written_reports_success(qtbot, panel, tmp_path
     written, go = threading.Event(), threading.Event()
     real = result_panel_module.export_frame
 
-    def slow_rename(frame, path, fmt=None, *, cancel=None, progress=None):
-        out = real(frame, path, fmt, cancel=cancel, progress=progress)
+    def slow_rename(frame, path, fmt=None, *, cancel=None, progress=None, provenance=None):
+        out = real(frame, path, fmt, cancel=cancel, progress=progress, provenance=provenance)
         written.set()  # the file is there; a Cancel now is too late
         go.wait(10)
         return out
@@ -118,7 +118,7 @@ def test_token_cancelled_after_return_still_reports_success(qtbot, panel, tmp_pa
                                                             monkeypatch):
     real = result_panel_module.export_frame
 
-    def then_cancelled(frame, path, fmt=None, *, cancel=None, progress=None):
+    def then_cancelled(frame, path, fmt=None, *, cancel=None, progress=None, provenance=None):
         out = real(frame, path, fmt, cancel=cancel, progress=progress)
         cancel.cancel()
         return out

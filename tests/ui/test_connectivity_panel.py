@@ -170,3 +170,27 @@ def test_show_cell_right_after_set_context(qtbot, sample_source):
     with qtbot.waitSignal(p.partners.runner.succeeded, timeout=10000):
         p.show_cell(CELL)  # the cell-type tables are still being listed
     assert p.partners.models["out"].rowCount() == 70
+
+
+def test_the_synapse_table_can_be_chosen(qtbot, sample_source):
+    """minnie65_sample v343 holds the inputs of three L2/3 cells in their own synapse
+    table beside synapses_pni_2 (read at the nearest version): partners read the pick."""
+    p = ConnectivityPanel()
+    qtbot.addWidget(p)
+    with qtbot.waitSignal(p.contextReady, timeout=15000):
+        p.set_context(Workspace(sample_source, "minnie65_sample", 343))
+    names = [p.synapse_combo.itemText(i) for i in range(p.synapse_combo.count())]
+    assert names[0] == "synapses_pni_2" and "synapses_23P_corner_inputs" in names
+    with qtbot.waitSignal(p.contextReady, timeout=15000):
+        p.synapse_combo.setCurrentText("synapses_23P_corner_inputs")
+    ws = p.partners.ws
+    assert ws.synapse_table().name == "synapses_23P_corner_inputs"
+    import duckdb
+    from services.local.local_source import sample_folders
+    folder = next(f for f in sample_folders() if f.name == "minnie65_sample")
+    post = duckdb.sql(f"SELECT post_pt_root_id, count(*) n FROM "
+                      f"'{folder}/v343/synapses_23P_corner_inputs.parquet' GROUP BY 1 "
+                      f"ORDER BY 2 DESC LIMIT 1").fetchall()[0]
+    with qtbot.waitSignal(p.partners.runner.succeeded, timeout=15000):
+        p.partners.show_cell(int(post[0]))
+    assert int(p.partners.result.inputs.n_synapses.sum()) == post[1]

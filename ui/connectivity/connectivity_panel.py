@@ -13,7 +13,8 @@ How the main window wires it (ui/main_window.py):
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from models.errors import CavernError
 from ui.connectivity.connectivity_matrix_view import ConnectivityMatrixView
@@ -36,8 +37,18 @@ class ConnectivityPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.partners, "Partners of a cell")
         self.tabs.addTab(self.matrix, "Connectivity matrix")
+        self.synapse_combo = QComboBox(minimumContentsLength=24)
+        self.synapse_combo.setToolTip(
+            "The table partners and matrices read synapses from: the datastack's synapse "
+            "table, or another with pre_pt_root_id and post_pt_root_id columns")
+        self.synapse_combo.currentIndexChanged.connect(self._synapses_picked)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Synapses from:"))
+        top.addWidget(self.synapse_combo)
+        top.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
         lay.addWidget(self.tabs)
         self.runner = RequestRunner(self)  # lists the cell-type tables off the GUI thread
         self.partners.inspectCell.connect(self.inspectCell)
@@ -48,6 +59,7 @@ class ConnectivityPanel(QWidget):
         self.matrix.message.connect(self.message)
         self._context = None  # the Workspace whose cell-type tables are being read
         self._pending_root = None  # asked for before the context's tables were listed
+        self._type_tables: list[str] = []  # the context's cell-type tables
 
     def set_context(self, ws) -> None:
         """Clear what belonged to the old context at once; then list the new tables."""
@@ -58,11 +70,27 @@ class ConnectivityPanel(QWidget):
         if ws is None:
             return
         self.partners.status.show_text(f"Reading the tables of {ws.datastack}…")
-        self.runner.run(lambda cancel=None: ws.cell_type_table_names(),
+        self.synapse_combo.blockSignals(True)
+        self.synapse_combo.clear()
+        self.synapse_combo.blockSignals(False)
+        self.runner.run(lambda cancel=None: (ws.cell_type_table_names(), ws.synapse_tables()),
                         on_result=self._tables_ready, on_error=self._tables_failed)
 
-    def _tables_ready(self, tables: list[str]) -> None:
-        ws = self._context
+    def _tables_ready(self, listed) -> None:
+        tables, synapse_tables = listed
+        self._type_tables = tables
+        self.synapse_combo.blockSignals(True)
+        self.synapse_combo.clear()
+        self.synapse_combo.addItems(synapse_tables)
+        self.synapse_combo.blockSignals(False)
+        self._apply(self._context)
+
+    def _synapses_picked(self, index: int) -> None:
+        if index >= 0 and self._context is not None:
+            self._apply(self._context.with_synapse_table(self.synapse_combo.currentText()))
+
+    def _apply(self, ws) -> None:
+        tables = self._type_tables
         self.partners.set_context(ws, tables)
         self.matrix.set_context(ws, tables)
         self.contextReady.emit()
