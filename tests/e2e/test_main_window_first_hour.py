@@ -135,8 +135,9 @@ def test_matrix_is_square_zooms_resets_and_hover_finds_the_nearest_pair(
     rect = vb.mapViewToScene(m.plot.image_item.mapRectToView(m.plot.image_item.boundingRect())
                              ).boundingRect()
     assert abs(rect.width() - rect.height()) <= 2  # 334 × 334 cells drawn as a square
-    vb.scaleBy((0.5, 0.5))
-    assert vb.viewRange()[0][1] - vb.viewRange()[0][0] < 334 * 0.9
+    before = vb.viewRange()[0][1] - vb.viewRange()[0][0]
+    vb.scaleBy((0.5, 0.5))  # the range shown halves (it depends on the plot's free space)
+    assert vb.viewRange()[0][1] - vb.viewRange()[0][0] < before * 0.6
     m.reset_zoom_button.click()
     assert vb.viewRange()[0][1] - vb.viewRange()[0][0] >= 334
     mat = m.result.matrix
