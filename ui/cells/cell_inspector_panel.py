@@ -77,7 +77,8 @@ class CellInspectorPanel(WorkspaceView, QWidget):
         self.stale_label = QLabel()
         self.stale_label.setWordWrap(True)
         self.stale_label.setStyleSheet(NOTE_STYLE)
-        self.use_current_button = QPushButton("Inspect the current id")
+        self.use_current_button = QPushButton(
+            "Inspect the current id", toolTip="Look up the id the cell has at this version")
         stale = QHBoxLayout()
         stale.addWidget(self.stale_label, 1)
         stale.addWidget(self.use_current_button)

@@ -56,7 +56,7 @@ class LinkDialog(QDialog):
         self.runner = RequestRunner(self)
         n = 0 if frame is None else len(frame)
         self.summary = QLabel(f"{n:,} selected rows from {html.escape(datastack)}.")
-        self.position_combo = QComboBox()
+        self.position_combo = QComboBox(toolTip="The column that places each row as a point")
         pos = ngl.position_columns(frame) if n else []
         self.position_combo.addItems(pos or ["(none: cells only)"])
         self.position_combo.setEnabled(bool(pos))
@@ -68,7 +68,8 @@ class LinkDialog(QDialog):
             if self.group_combo.findText(group_by) < 0:
                 self.group_combo.addItem(group_by)
             self.group_combo.setCurrentText(group_by)
-        self.site_combo = QComboBox()
+        self.site_combo = QComboBox(toolTip="The viewer the link opens: Spelunker or classic "
+                                            "Neuroglancer")
         for key, label in SITE_CHOICES:
             self.site_combo.addItem(label, key)
         self.site_combo.setCurrentIndex(max(0, self.site_combo.findData(site or "spelunker")))
@@ -99,13 +100,14 @@ class LinkDialog(QDialog):
         self.status_bar = RequestStatusBar(self.runner, stacked=True)
         self.status = self.status_bar.label
         self.progress, self.cancel_button = self.status_bar.progress, self.status_bar.cancel_button
-        self.open_button = QPushButton("Open in browser")
-        self.copy_button = QPushButton("Copy link")
+        self.open_button = QPushButton("Open in browser",
+                                       toolTip="Build the link and open it in the web browser")
+        self.copy_button = QPushButton("Copy link", toolTip="Build the link and copy it")
         self.short_button = QPushButton("Short link")
         self.short_button.setToolTip("Store the state on the CAVE state server and use its "
                                      "short link (needs a CAVE connection)")
         self.short_button.setVisible(ws.source.has_state_server)
-        self.close_button = QPushButton("Close")
+        self.close_button = QPushButton("Close", toolTip="Close this dialog")
         buttons = QHBoxLayout()
         for b in (self.open_button, self.copy_button, self.short_button):
             buttons.addWidget(b)

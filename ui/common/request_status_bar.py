@@ -71,7 +71,8 @@ class RequestStatusBar(QWidget):
         self.progress.setMaximumWidth(160)
         self.progress.setMaximumHeight(16)
         self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("Cancel", toolTip="Stop this request (what was already "
+                                                           "shown stays)")
         self.cancel_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.cancel_button.setVisible(False)
         if compact:  # in a status bar: only as wide as what it shows

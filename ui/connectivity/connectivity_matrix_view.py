@@ -135,7 +135,9 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
         sl.addWidget(self.block_view, 1)
         pair_page = QWidget()
         pl = QVBoxLayout(pair_page)
-        self.pair_link_button = QPushButton("Neuroglancer link of these synapses…")
+        self.pair_link_button = QPushButton(
+            "Neuroglancer link of these synapses…",
+            toolTip="A Neuroglancer link of the clicked pair's synapses")
         self.pair_link_button.setEnabled(False)
         self.pair_link_button.clicked.connect(
             lambda: self.rowsLinkRequested.emit(self.pair_model.frame()))

@@ -31,15 +31,27 @@ class JoinView(QWidget):
         self.report = None
         self._columns: dict[str, list[str]] = {}
         self.runner = RequestRunner(self)
-        self.left, self.right = QComboBox(), QComboBox()
-        self.left_key, self.right_key = QComboBox(editable=True), QComboBox(editable=True)
-        self.left_filter = QLineEdit(placeholderText="filter, e.g. status_axon=t")
-        self.right_filter = QLineEdit(placeholderText="filter, e.g. cell_type=23P")
-        self.how = QComboBox()
+        self.left = QComboBox(toolTip="The first table: every row of it is kept by a left join")
+        self.right = QComboBox(toolTip="The table merged onto the first one")
+        self.left_key = QComboBox(editable=True, toolTip="The first table's key column, e.g. "
+                                                          "pt_root_id, or target_id of a reference table")
+        self.right_key = QComboBox(editable=True, toolTip="The second table's key column, e.g. "
+                                                           "pt_root_id or id of a nucleus table")
+        self.left_filter = QLineEdit(placeholderText="filter, e.g. status_axon=t",
+                                     toolTip="Filters on the first table, one expression per "
+                                             "';' (CLI syntax: column=value, size>=300, ...)")
+        self.right_filter = QLineEdit(placeholderText="filter, e.g. cell_type=23P",
+                                      toolTip="Filters on the second table (CLI syntax)")
+        self.how = QComboBox(toolTip="inner: keys in both tables; left: every row of the first "
+                                     "table, with the second's columns where its key matches")
         self.how.addItems(HOWS)
-        self.drop = QCheckBox("drop keys on more than one row (multi-soma objects)")
-        self.run_button = QPushButton("Join")
-        self.code_button = QPushButton("Copy as Python", enabled=False)
+        self.drop = QCheckBox("drop keys on more than one row (multi-soma objects)",
+                              toolTip="A root id with two somas matches two rows: drop such "
+                                      "keys instead of repeating rows (the count is reported)")
+        self.run_button = QPushButton("Join", toolTip="Merge the two tables; the result opens "
+                                                      "in the Results tab")
+        self.code_button = QPushButton("Copy as Python", enabled=False,
+                                       toolTip="The same join as caveclient + pandas code")
         self.status = QLabel(wordWrap=True)
         form = QFormLayout()
         for label, table, key, flt in (("Left table", self.left, self.left_key,

@@ -71,16 +71,20 @@ class PopulationView(QWidget):
         for combo in (self.table_combo, self.pre_type_combo, self.type_table_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setMinimumContentsLength(12)
-        self.load_button = QPushButton("Load")
+        self.load_button = QPushButton("Load", toolTip="Read the population's connections "
+                                                       "(and the cell types) for the plots")
         self.group_a = QComboBox(editable=True, toolTip="First group (pre→post)")
         self.group_b = QComboBox(editable=True, toolTip="Second group (pre→post)")
         self.mapping_edit = QLineEdit(pop.describe_mapping(), toolTip=(
             "Broad type of each cell type (edit, then Redraw). A cell-type table's "
             "classification (excitatory/inhibitory) is not needed: types are mapped."))
-        self.log_x = QCheckBox("log x")
-        self.density = QCheckBox("density curve")
-        self.redraw_button = QPushButton("Redraw")
-        self.export_button = QPushButton("Export…", enabled=False)
+        self.log_x = QCheckBox("log x", toolTip="Summed size on a log axis (log-spaced bins)")
+        self.density = QCheckBox("density curve", toolTip="Overlay a kernel density estimate "
+                                                          "of the summed sizes")
+        self.redraw_button = QPushButton("Redraw", toolTip="Draw again with the groups and the "
+                                                           "broad-type mapping as edited")
+        self.export_button = QPushButton("Export…", enabled=False,
+                                         toolTip="Save the plots as PNG or SVG")
         self.status = QLabel(wordWrap=True)
         row1 = QHBoxLayout()
         for w in (QLabel("Population:"), self.kind_combo, self.table_combo,

@@ -48,8 +48,10 @@ class SomaMapView(QWidget):
         for combo in (self.table_combo, self.colour_combo, self.member_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.setMinimumContentsLength(14)
-        self.draw_button = QPushButton("Draw")
-        self.export_button = QPushButton("Export…", enabled=False)
+        self.draw_button = QPushButton("Draw", toolTip="Read the cells' soma positions and "
+                                                       "draw both views")
+        self.export_button = QPushButton("Export…", enabled=False,
+                                         toolTip="Save both views as PNG or SVG")
         self.status = QLabel(wordWrap=True)
         self.status.setStyleSheet(MUTED_STYLE)
         controls = QHBoxLayout()

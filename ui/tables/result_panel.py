@@ -138,13 +138,16 @@ class ResultPanel(QWidget):
         self.sort_runner = RequestRunner(self)  # sorts of an on-disk result (DuckDB)
         self._export_dir = str(Path.home())
 
-        self.filter_edit = QLineEdit(placeholderText="Filter rows: text in any column (e.g. a root id)")
+        self.filter_edit = QLineEdit(
+            placeholderText="Filter rows: text in any column (e.g. a root id)",
+            toolTip="Keep the rows where any column contains this text (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self.copy_button = QPushButton("Copy", toolTip="Copy the selected cells as TSV (Ctrl+C)")
         self.export_button = QToolButton(text="Export", toolTip="Write rows to CSV or Parquet")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.cancel_export_button = QPushButton("Cancel export")
+        self.cancel_export_button = QPushButton(
+            "Cancel export", toolTip="Stop writing; the file you had is left as it was")
         self.cancel_export_button.setVisible(False)
         self.export_selected_action = QAction("Export &selected rows…", self)
         self.export_all_action = QAction("Export &all rows…", self)
