@@ -94,7 +94,12 @@ class WindowActions:
         for dock, page in ((self.browser_dock, "tables"), (self.builder_dock, "query")):
             if focus is not None and dock.isAncestorOf(focus):
                 return page
-        return ("results", "cell", "connectivity")[max(self.tabs.currentIndex(), 0)]
+        pages = {self.results: "results", self.inspector: "cell",
+                 self.connectivity: "connectivity", self.figures: "figures"}
+        current = self.tabs.currentWidget()
+        return next((page for w, page in pages.items()
+                     if current is w or (current is not None and current.isAncestorOf(w))),
+                    "index")
 
     def show_help(self, page: str | None = None) -> None:
         from ui.common.help_browser import HelpBrowser

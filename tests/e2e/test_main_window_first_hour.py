@@ -250,6 +250,19 @@ def test_f1_opens_the_guide_of_the_current_panel(qtbot, ini_settings, sample_sou
     assert w.help_action.shortcut().toString() == "F1"
 
 
+def test_every_tab_has_its_guide_page(qtbot, ini_settings, sample_source):
+    w = _open(qtbot, ini_settings, sample_source)
+    w.setFocus()  # not in a dock: the current tab's page
+    for tab, page, words in ((w.results, "results", "Results"), (w.inspector, "cell", "Cell"),
+                             (w.connectivity, "connectivity", "Connectivity"),
+                             (w.figures, "figures", "Soma map")):
+        i = next(i for i in range(w.tabs.count())
+                 if w.tabs.widget(i) is tab or w.tabs.widget(i).isAncestorOf(tab))
+        w.tabs.setCurrentIndex(i)
+        w.help_action.trigger()
+        assert w.help_browser.page == page and words in w.help_browser.browser.toPlainText()
+
+
 def test_ctrl_f_focuses_the_current_filter(qtbot, ini_settings, sample_source):
     w = _open(qtbot, ini_settings, sample_source)
     w.activateWindow()

@@ -7,7 +7,7 @@ from importlib.resources import files
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
-PAGES = ("index", "tables", "query", "results", "cell", "connectivity")
+PAGES = ("index", "tables", "query", "results", "cell", "connectivity", "figures")
 
 
 def help_html(page: str) -> str:
