@@ -303,10 +303,10 @@ class Workspace:
                  "them with the successors shown) or pick the version they come from.")
 
     def complete_frame(self, table: str | TableRole, filters=(), columns=(),
-                       cancel: CancelToken | None = None):
+                       cancel: CancelToken | None = None, **changes):
         """The rows of :meth:`query`, or an IncompleteResultError when the source could not
         return all of them: views that count or aggregate never show a cut result."""
-        result = self.query(table, filters, columns, cancel=cancel)
+        result = self.query(table, filters, columns, cancel=cancel, **changes)
         if result.truncated:
             name = table.name if isinstance(table, TableRole) else table
             raise IncompleteResultError(

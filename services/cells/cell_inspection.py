@@ -47,8 +47,8 @@ class Inspection:
 
 # ----------------------------------------------------------------------------- synapses
 def fetch_cell_synapses(ws: Workspace, root_ids, inputs: bool = True, outputs: bool = True,
-                        cancel: CancelToken | None = None, need_position: bool = True
-                        ) -> pd.DataFrame:
+                        cancel: CancelToken | None = None, need_position: bool = True,
+                        desired_resolution=None) -> pd.DataFrame:
     """The input and/or output synapse rows of some cells, filtered at the source, complete
     (the one path for a cell's synapses: links, partners, the inspector).
 
@@ -72,7 +72,8 @@ def fetch_cell_synapses(ws: Workspace, root_ids, inputs: bool = True, outputs: b
     frames = []
     for side in sides:
         flt = Filter(side, Op.EQ, ids[0]) if len(ids) == 1 else Filter(side, Op.IN, ids)
-        frames.append(ws.complete_frame(role, (flt,), cols, cancel))
+        frames.append(ws.complete_frame(role, (flt,), cols, cancel,
+                                        desired_resolution=desired_resolution))
         if cancel is not None:
             cancel.raise_if_cancelled()
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)

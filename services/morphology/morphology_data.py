@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models.errors import IncompleteResultError, NotFoundError
+from models.errors import NotFoundError
 from models.filters import Filter, Op
 from models.ids import parse_id
 from services.morphology.skeleton import Skeleton
@@ -80,21 +80,9 @@ def fetch_synapses_nm(ws: Workspace, root_id: int, cancel: CancelToken | None = 
     if pos is None:
         raise NotFoundError(f"Synapse table '{role.name}' has no position column, so its "
                             "synapses cannot be drawn on the skeleton.")
-    cols = tuple(c for c in ("id", PRE, POST, "size", pos) if c in kinds)
-    frames = []
-    for side in (POST, PRE):
-        res = ws.query(role, (Filter(side, Op.EQ, int(root_id)),), cols, cancel=cancel,
-                       desired_resolution=NM)
-        if res.truncated:
-            raise IncompleteResultError(f"{role.name}: only {len(res.frame):,} of the cell's "
-                                        "synapses came back, so the counts would be wrong.",
-                                        hint="Try again later.")
-        frames.append(res.frame)
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-    syn = pd.concat(frames, ignore_index=True)
-    if "id" in syn.columns:
-        syn = syn.drop_duplicates("id", ignore_index=True)  # an autapse is in both
+    # the one fetch of a cell's synapses: complete, deduplicated (an autapse is in both)
+    from services.cells.cell_inspection import fetch_cell_synapses
+    syn = fetch_cell_synapses(ws, [int(root_id)], cancel=cancel, desired_resolution=NM)
     pts = _points(syn[pos])
     return syn, pts, role
 
