@@ -1,8 +1,9 @@
 """Save version for offline use: copy tables of one version into a local datastack folder.
 
 The folder follows the ``cavern-datastack/1`` format (manifest.json plus one Parquet file
-per table carrying "cavern" metadata), so LocalSource opens it with no network. A table
-the server's row limit cut is still saved, and its notice says how many rows are missing.
+per table carrying "cavern" metadata), so LocalSource opens it with no network. Tables are
+fetched whole (CaveSource pages past the server's row limit); a table whose answer is still
+incomplete is saved with a notice that says how many rows are missing.
 """
 from __future__ import annotations
 

@@ -139,8 +139,9 @@ class CaveController(QObject):
         buttons.rejected.connect(dlg.reject)
         lay = QVBoxLayout(dlg)
         lay.addWidget(QLabel(f"Tables of {w.datastack} version {w.version} to copy into a "
-                             "local datastack folder (rows beyond the server's limit are not "
-                             "copied; the table's notice says so):"))
+                             "local datastack folder (each table is fetched whole, page by "
+                             "page past the server's row limit; a table that could not be "
+                             "fetched whole says what is missing in its notice):"))
         lay.addWidget(lst)
         lay.addWidget(buttons)
         if dlg.exec() != QDialog.DialogCode.Accepted:
