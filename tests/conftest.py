@@ -22,6 +22,17 @@ def drain_workers(timeout_ms: int = 10000) -> None:
     release_ended_workers()
 
 
+@pytest.fixture
+def own_sample_source():
+    """A LocalSource of the test's own (the session's ``sample_source`` stays as it is),
+    closed once the test's workers are done."""
+    from services.local.local_source import LocalSource, sample_folders
+    src = LocalSource(sample_folders())
+    yield src
+    drain_workers()
+    src.close()
+
+
 @pytest.fixture(autouse=True)
 def _no_worker_outlives_its_test():
     """A test's unfinished requests are cancelled and awaited before the next test starts,

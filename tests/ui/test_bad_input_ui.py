@@ -8,8 +8,7 @@ import pytest
 from PySide6.QtWidgets import QInputDialog
 
 from services.cave.token_store import TokenStore
-from services.local.local_source import LocalSource, sample_folders
-from tests.conftest import drain_workers
+from services.local.local_source import sample_folders
 from tests.ui.test_result_panel import synapse_result
 from tests.unit.cave.test_token_store import MemoryKeyring
 from ui.cave.cave_connect_dialog import CaveConnectDialog
@@ -22,12 +21,8 @@ SAMPLE = "pinky100_sample"
 
 
 @pytest.fixture
-def own_source():
-    """A LocalSource of this test's own (the session's sample source stays as it is)."""
-    src = LocalSource(sample_folders())
-    yield src
-    drain_workers()
-    src.close()
+def own_source(own_sample_source):
+    return own_sample_source
 
 
 @pytest.fixture

@@ -12,13 +12,8 @@ TABLE = "allen_v1_column_types_slanted_ref"
 
 
 @pytest.fixture
-def source():
-    from services.local.local_source import LocalSource, sample_folders
-    from tests.conftest import drain_workers
-    src = LocalSource(sample_folders())
-    yield src
-    drain_workers()
-    src.close()
+def source(own_sample_source):
+    return own_sample_source
 
 
 def _synapse_rows(src):
