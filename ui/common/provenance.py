@@ -2,6 +2,8 @@
 timestamp, server, filters and units (what a figure legend or a methods section needs)."""
 from __future__ import annotations
 
+from services.results.provenance import positions_unit
+
 
 def provenance_text(spec, source=None) -> str:
     parts = [spec.datastack or "?"]
@@ -14,10 +16,7 @@ def provenance_text(spec, source=None) -> str:
     parts.append(spec.table)
     filters = [f.describe() for f in spec.filters]
     parts.append("filters: " + "; ".join(filters) if filters else "no filters")
-    res = spec.desired_resolution
-    parts.append("positions in nm" if res and tuple(res) == (1.0, 1.0, 1.0) else
-                 f"positions in {' × '.join(f'{v:g}' for v in res)} nm voxels" if res else
-                 "positions in the table's voxels")
+    parts.append("positions in " + positions_unit(spec))  # the same words as exports
     if spec.limit:
         parts.append(f"limit {spec.limit:,}")
     return " · ".join(parts)
