@@ -140,3 +140,34 @@ def test_registry_holds_runners_weakly(qtbot):
     gc.collect()
     assert ref() is None
     assert all(x is not None for x in runner_registry.live_runners())
+
+
+def test_callback_of_a_deleted_widget_is_not_called(qtbot):
+    """A dialog closed mid-request: its bound callbacks must not run on a freed object."""
+    import shiboken6
+    from PySide6.QtWidgets import QLabel
+
+    class Owner(QLabel):
+        def show_result(self, value):
+            self.setText(str(value))  # would touch the freed C++ object
+
+        def show_error(self, err):
+            self.setText(str(err))
+
+    r = RequestRunner()
+    for fail in (False, True):
+        owner = Owner()
+        gate = threading.Event()
+
+        def work(cancel, fail=fail):
+            gate.wait(5)
+            if fail:
+                raise CavernError("late failure")
+            return "late"
+        r.run(work, on_result=owner.show_result, on_error=owner.show_error)
+        shiboken6.delete(owner)
+        signal = r.failed if fail else r.succeeded
+        with qtbot.waitSignal(signal, timeout=5000):
+            gate.set()
+        assert not shiboken6.isValid(owner)
+    qtbot.waitUntil(lambda: not r._workers, timeout=5000)

@@ -102,6 +102,13 @@ class _Job:
 _graveyard: list = []
 
 
+def _owner_alive(callback) -> bool:
+    """False when ``callback`` is a bound method of a Qt object whose C++ side is gone
+    (a dialog closed mid-request): calling it would touch freed memory."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
+
+
 def _others(obj) -> int:
     return sys.getrefcount(obj)
 
@@ -215,7 +222,7 @@ class RequestRunner(QObject):
         on_result = job.on_result
         self._set_busy(False)
         status_sink.route_result(self, value)  # before on_result: its message comes last
-        if on_result:
+        if on_result and _owner_alive(on_result):
             on_result(value)
         self.succeeded.emit(value)
 
@@ -228,7 +235,7 @@ class RequestRunner(QObject):
             err = as_cavern_error(exc)
         else:
             err = CancelledError() if job.token.cancelled else as_cavern_error(exc)
-        if on_error:
+        if on_error and _owner_alive(on_error):
             on_error(err)
         self.failed.emit(err)
         status_sink.route_error(self, err)
