@@ -25,6 +25,7 @@ import pandas as pd
 
 from models.errors import CancelledError
 from models.filters import Filter, Op
+from services.results.memory import release_freed_memory
 
 IN_BATCH = 20_000  # values of one ``in`` list per request (request bodies stay < 1 MB)
 MAX_REQUESTS = 20_000
@@ -173,6 +174,8 @@ class Pager:
                 res.stopped_at_limit = bool(queue) or got > self.want
                 break
         res.frame = _concat(parts)
+        del parts
+        release_freed_memory(len(res.frame))  # the pages' buffers, freed but still mapped
         if self.want is not None and len(res.frame) > self.want:
             res.frame = res.frame.iloc[:self.want].reset_index(drop=True)
         return res

@@ -312,8 +312,11 @@ def fetch_frame(cur, sql: str, params):
     """A query's rows as a DataFrame, position lists kept as one (n, 3) Arrow block
     (services.results.positions) instead of a numpy object per row."""
     # A relation (not a DB-API result) hands its Arrow batches over without a copy.
+    from services.results.memory import release_freed_memory
     from services.results.positions import frame_from_arrow  # pandas: not at start-up
-    return frame_from_arrow(cur.sql(sql, params=params or None).to_arrow_table())
+    frame = frame_from_arrow(cur.sql(sql, params=params or None).to_arrow_table())
+    release_freed_memory(len(frame))  # DuckDB's scan buffers, freed but still mapped
+    return frame
 
 
 def rescale_positions(frame, info: TableInfo, desired):
