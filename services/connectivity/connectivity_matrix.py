@@ -147,8 +147,10 @@ class ConnectivityMatrix:
         density = self.nnz / cells if cells else float("nan")
         out = {"n_pre": n_pre, "n_post": n_post, "connected_pairs": self.nnz,
                "density": density, "n_synapses": int(self.n_synapses.sum())}
-        act_r = np.unique(self.rows).size if self.nnz else 0
-        act_c = np.unique(self.cols).size if self.nnz else 0
+        # cells with a synapse here: a bincount over the pairs (no sort of 1.4M indices)
+        act_r = int(np.count_nonzero(np.bincount(self.rows, minlength=n_pre))) if self.nnz else 0
+        act_c = int(np.count_nonzero(np.bincount(self.cols, minlength=n_post))) if self.nnz else 0
+        out["n_pre_connected"], out["n_post_connected"] = act_r, act_c
         out["density_connected_cells"] = (self.nnz / (act_r * act_c) if act_r * act_c
                                           else float("nan"))
         if n_pre_all is not None and n_post_all is not None:

@@ -68,7 +68,7 @@ def cell_columns(info: TableInfo, type_col: str | None = None) -> CellColumns:
 
 
 def _in(column: str, ids) -> Filter:
-    return Filter(column, Op.IN, tuple(int(i) for i in ids))
+    return Filter(column, Op.IN, tuple(np.asarray(ids, dtype=np.int64).tolist()))
 
 
 def _synapse_columns(info: TableInfo) -> list[str]:
@@ -272,6 +272,8 @@ class MatrixResult:
     post: CellSet
     n_hidden: int = 0  # cells left out because they have no synapse in the matrix
     notes: list[str] = field(default_factory=list)  # e.g. a table read at another version
+    summary: dict | None = None  # ConnectivityMatrix.summary of the whole sets, once made
+    image: tuple | None = None  # (weight, display image) once made, e.g. in the worker
 
 
 def fetch_set_synapses(ws: Workspace, pre_ids, post_ids,

@@ -235,7 +235,8 @@ class LocalSource(DataSource):
         that spills to disk), for matrices whose synapses do not fit in memory. Same
         columns and order as services.connectivity.aggregation.aggregate_pairs. None when
         no more than ``min_rows`` synapses match (the caller aggregates them in memory)."""
-        if min_rows and self.row_count(datastack, table, version, filters) <= min_rows:
+        if min_rows and (self.row_count(datastack, table, version) <= min_rows  # footers
+                         or self.row_count(datastack, table, version, filters) <= min_rows):
             return None
         tf = self._file(datastack, table, version)
         self._usable(tf, table)

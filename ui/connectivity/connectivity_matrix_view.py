@@ -20,7 +20,7 @@ from services.connectivity.connectivity_queries import (
     matrix_wide_frame)
 from services.results.export import export_frame
 from ui.connectivity.cell_set_editor import CellSetEditor
-from ui.connectivity.matrix_image_plot import MatrixImagePlot
+from ui.connectivity.matrix_image_plot import MatrixImagePlot, matrix_image
 from ui.connectivity.partners_view import table_view
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
@@ -44,15 +44,37 @@ def _density(d) -> str:
     return "—" if d is None or d != d else f"{d:.4f}"  # no cell pairs: no density
 
 
+def density_text(s: dict) -> str:
+    """The tutorial's density over the whole cell set beside the connected-cells-only
+    variant, each with its formula and numbers (``s``: ConnectivityMatrix.summary with the
+    set sizes)."""
+    pairs = f"{s['connected_pairs']:,}"
+    whole = (f"Density of the whole set (tutorial) = connected pairs / (rows × columns of "
+             f"the whole cell set, cells without synapses included) = {pairs} / "
+             f"({s['n_pre_all']:,} × {s['n_post_all']:,}) = "
+             f"<b>{_density(s['density_whole_set'])}</b>")
+    # the connected-cells variant: rows with an outgoing and columns with an incoming pair
+    return (whole + f"<br>Density over connected cells only = connected pairs / (rows with a "
+            f"synapse here × columns with a synapse here) = {pairs} / "
+            f"({s['n_pre_connected']:,} × {s['n_post_connected']:,}) = "
+            f"<b>{_density(s['density_connected_cells'])}</b>")
+
+
 def weight_label(weight: str) -> str:
     """The combo's words for a weight (a weight added in services reads as its name)."""
     return WEIGHT_LABELS.get(weight, weight.replace("_", " "))
 
 
-def _compute(ws, pre_draft, post_draft, order, hide, cancel=None):
+def _compute(ws, pre_draft, post_draft, order, hide, weight="count", cancel=None):
     pre = cell_set_spec(ws, **pre_draft)
     post = None if post_draft is None else cell_set_spec(ws, **post_draft)
-    return compute_matrix(ws, pre, post, order=order, hide_unconnected=hide, cancel=cancel)
+    result = compute_matrix(ws, pre, post, order=order, hide_unconnected=hide, cancel=cancel)
+    # The summary and the first image are made here, in the worker: on 1.4M pairs they
+    # would hold the GUI thread for a few tenths of a second.
+    m = result.matrix
+    result.summary = m.summary(len(result.pre.ids), len(result.post.ids))
+    result.image = (weight, matrix_image(m, weight))
+    return result
 
 
 class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
@@ -63,6 +85,7 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.result: MatrixResult | None = None
+        self.summary: dict = {}
         self.runner = RequestRunner(self)
         self.pair_runner = RequestRunner(self)  # a clicked pair's synapses
         self.status = RequestStatusBar(self.runner)
@@ -119,7 +142,7 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
         self.export_long_tip = "One row per connected pair: pre, post, weight, synapses"
         self.export_long = QPushButton("Export pairs (long CSV)…")
         self.export_wide = QPushButton("Export matrix (wide CSV)…")
-        self.export_fig = QPushButton("Export figure (PNG/SVG)…")
+        self.export_fig = QPushButton("Export figure (PNG/SVG/PDF)…")
         self.export_long.setToolTip(self.export_long_tip)
         self.export_wide.setToolTip("Presynaptic cells × postsynaptic cells, zeros included")
         self.export_fig.setToolTip("The matrix image with its colour bar")
@@ -202,6 +225,7 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
         self.pair_runner.cancel(quiet=True)  # a clicked pair of the old matrix
         self.ws = ws
         self.result = None
+        self.summary = {}
         self.plot.set_matrix(None)
         self.block_model.set_frame(None)
         self.pair_model.set_frame(None)
@@ -240,21 +264,24 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
         except CavernError as err:
             return self._input_error(err)
         self.status.show_text("Fetching the cells and their synapses…")
-        self.runner.run(_compute, self.ws, pre, post,
-                        self.order, self.hide_unconnected.isChecked(), on_result=self._arrived)
+        self.runner.run(_compute, self.ws, pre, post, self.order,
+                        self.hide_unconnected.isChecked(), self.weight, on_result=self._arrived)
 
     def _arrived(self, result: MatrixResult) -> None:
         self.result = result
-        s = result.matrix.summary()
+        m = result.matrix
+        s = result.summary or m.summary(len(result.pre.ids), len(result.post.ids))
         text = (f"<b>{s['n_pre']:,}</b> presynaptic × <b>{s['n_post']:,}</b> postsynaptic "
-                f"cells · <b>{s['connected_pairs']:,}</b> connected pairs · density "
-                f"<b>{_density(s['density'])}</b> · <b>{s['n_synapses']:,}</b> synapses")
+                f"cells · <b>{s['connected_pairs']:,}</b> connected pairs · "
+                f"<b>{s['n_synapses']:,}</b> synapses")
+        text += "<br>" + density_text(s)
         if result.n_hidden:
             text += f"<br>{result.n_hidden:,} cells without synapses here are hidden."
         if result.matrix.row_order != self.order:
             text += "<br>Ordered by root id: the pasted cells have no cell types."
         for note in result.notes:
             text += f"<br>{html.escape(note)}"
+        self.summary = s  # what the summary says, numbers included
         self.summary_label.setText(text)
         self._redraw()
         self.plot.reset_zoom()
@@ -272,7 +299,9 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
         if self.result is None:
             return
         m = self.result.matrix
-        self.plot.set_matrix(m, self.weight)
+        ready = self.result.image  # made in the worker, for the weight chosen then
+        image = ready[1] if ready and ready[0] == self.weight else None
+        self.plot.set_matrix(m, self.weight, image=image)
         if m.row_types is not None and m.col_types is not None and m.nnz:
             self.block_model.set_frame(m.block_matrix(self.weight).to_frame())
             self.block_view.resizeColumnsToContents()
@@ -377,7 +406,8 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
 
     def _ask_figure(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export figure", "matrix.png",
-                                              "PNG image (*.png);;SVG drawing (*.svg)")
+                                              "PNG image (*.png);;SVG drawing (*.svg);;"
+                                              "PDF document (*.pdf)")
         if path:
             self.export_figure(path)
 

@@ -15,6 +15,11 @@ from services.connectivity.connectivity_image import MatrixImage, downsample_mat
 from services.connectivity.connectivity_matrix import ConnectivityMatrix
 
 MAX_IMAGE = (1600, 1200)  # width, height: more pixels than the view has is wasted work
+
+
+def matrix_image(matrix: ConnectivityMatrix, weight: str = "count") -> MatrixImage:
+    """The image the plot shows for ``matrix`` (no Qt: a worker may make it)."""
+    return downsample_matrix(matrix, MAX_IMAGE[0], MAX_IMAGE[1], weight=weight, reduce="max")
 # White for "no connection", then light to dark blue so a single weak synapse is visible.
 CMAP = pg.ColorMap([0.0, 1e-6, 1.0], [(255, 255, 255), (158, 202, 225), (8, 48, 107)])
 LINE_PEN = pg.mkPen((200, 60, 40), width=1)
@@ -58,7 +63,10 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         from ui.common.plot_image_menu import install_plot_menu  # Copy / Export image
         install_plot_menu(self, "connectivity-matrix")
 
-    def set_matrix(self, matrix: ConnectivityMatrix | None, weight: str = "count") -> None:
+    def set_matrix(self, matrix: ConnectivityMatrix | None, weight: str = "count",
+                   image: MatrixImage | None = None) -> None:
+        """Show ``matrix``; ``image`` is its :func:`matrix_image` for ``weight`` if already
+        made (in a worker)."""
         for line in self._lines:
             self.plot.removeItem(line)
         self._lines = []
@@ -77,8 +85,7 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
             return
         self.empty_text.setText("")
         n_rows, n_cols = matrix.shape
-        self.image = downsample_matrix(matrix, MAX_IMAGE[0], MAX_IMAGE[1], weight=weight,
-                                       reduce="max")
+        self.image = image if image is not None else matrix_image(matrix, weight)
         top = float(self.image.image.max()) or 1.0
         self.image_item.setImage(self.image.image, autoLevels=False, levels=(0.0, top))
         self.image_item.setRect(QRectF(0, 0, n_cols, n_rows))
@@ -158,14 +165,22 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
             self.cellClicked.emit(row, col)
 
     def export_figure(self, path: str) -> None:
-        """PNG (twice the on-screen size) or SVG of the plot with its colour bar."""
-        import pyqtgraph.exporters as ex
-        if str(path).lower().endswith(".svg"):
-            self._export_svg(str(path))
-            return
-        exporter = ex.ImageExporter(self.scene())
-        exporter.parameters()["width"] = max(int(self.width() * 2), 800)
-        exporter.export(str(path))
+        """PNG (twice the on-screen size), SVG or PDF (vector, 180 mm wide) of the plot with
+        its colour bar, written atomically (a failed export leaves no half file)."""
+        from ui.common.plot_image_menu import write_atomically, write_pdf
+        kind = str(path).lower().rsplit(".", 1)[-1]
+
+        def write(tmp: str) -> None:
+            if kind == "svg":
+                self._export_svg(tmp)
+            elif kind == "pdf":
+                write_pdf(self, tmp)
+            else:
+                import pyqtgraph.exporters as ex
+                exporter = ex.ImageExporter(self.scene())
+                exporter.parameters()["width"] = max(int(self.width() * 2), 800)
+                exporter.export(tmp)
+        write_atomically(path, write)
 
     def _export_svg(self, path: str) -> None:
         # pyqtgraph's SVGExporter fails on this Qt version (it parses Qt's SVG output);

@@ -137,3 +137,16 @@ def test_local_code_names_the_cave_datastack_and_version_or_says_there_is_none()
     assert "names no CAVE datastack" in none and "'pinky100_sample'" not in none.split("#")[-1]
     for c in (code, none):
         compile(c, "<generated>", "exec")
+
+
+def test_long_id_lists_are_checked_whole():
+    """A cell set's 60,000 root ids take the one-pass path; its checks still hold."""
+    from models.errors import InvalidInputError
+    from models.filters import Filter, Op, check_filter
+    ids = list(range(864691135000000000, 864691135000060000))
+    check_filter(Filter("pt_root_id", Op.IN, tuple(ids)))
+    for bad, words in ((-5, "negative"), (2**63, "too large")):
+        with pytest.raises(InvalidInputError, match=words):
+            check_filter(Filter("pt_root_id", Op.IN, tuple(ids[:30000] + [bad] + ids[30000:])))
+    with pytest.raises(InvalidInputError, match="not a value"):
+        check_filter(Filter("pt_root_id", Op.IN, tuple(ids) + (object(),)))
