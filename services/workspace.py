@@ -211,6 +211,9 @@ class Workspace:
                                 f"'{self.datastack}'." if self.is_local else
                                 f"The synapse table '{name}' is not in '{self.datastack}' "
                                 f"v{self.version}.")
+        if not hit.info.columns and hit.info.notice_text:  # unreadable: say why, not "no column"
+            raise DataSourceError(f"Synapse table '{name}' cannot be read: "
+                                  f"{hit.info.notice_text}")
         missing = [c for c in (PRE, POST) if c not in hit.info.kinds]
         if missing:
             raise DataSourceError(f"Synapse table '{name}' has no column {missing[0]}.")

@@ -49,3 +49,31 @@ def test_same_context(sample_source):
     assert not a.same_context(Workspace(sample_source, "pinky100_sample", None))
     assert not a.same_context(Workspace(sample_source, "minnie65_sample", 185))
     assert not a.same_context(None)
+
+
+def test_an_unreadable_synapse_table_says_why(tmp_path):
+    """A synapse file linked from outside the folder is refused; the matrix says so, not
+    'has no column pre_pt_root_id'."""
+    import json
+    import os
+
+    import pandas as pd
+    import pytest
+
+    from models.errors import DataSourceError
+    from services.local.local_source import LocalSource
+    outside = tmp_path / "elsewhere.parquet"
+    pd.DataFrame({"pre_pt_root_id": [1], "post_pt_root_id": [2]}).to_parquet(outside)
+    stack = tmp_path / "stack"
+    (stack / "v1").mkdir(parents=True)
+    os.symlink(outside, stack / "v1" / "synapses.parquet")
+    (stack / "manifest.json").write_text(json.dumps({
+        "format": "cavern-datastack/1", "name": "linked", "voxel_resolution": [4, 4, 40],
+        "synapse_table": "synapses", "default_version": 1,
+        "versions": [{"version": 1, "folder": "v1", "timestamp": None}]}))
+    src = LocalSource([stack])
+    try:
+        with pytest.raises(DataSourceError, match="cannot be read.*outside the datastack"):
+            Workspace(src, "linked").synapse_table()
+    finally:
+        src.close()
