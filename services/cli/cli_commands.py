@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 
 from models.errors import CavernError, InvalidInputError, NotFoundError
-from services.cli import cli_cells, cli_connectivity, table_commands
+from services.cli import cli_cells, cli_connectivity, cli_import, cli_skeleton, table_commands
 from services.cli.app_info import DEFAULT_DATASTACK
 from services.cli.parser import CliError
 
-_AREAS = (table_commands, cli_cells, cli_connectivity)
+_AREAS = (table_commands, cli_cells, cli_connectivity, cli_import, cli_skeleton)
 HANDLERS: dict = {name: fn for area in _AREAS for name, fn in area.HANDLERS.items()}
 
 
@@ -58,6 +58,8 @@ def make_workspace(args, src):
 def run_cli(args) -> int:
     src = None
     try:
+        if args.command in cli_import.STANDALONE:  # works on files: no source to open
+            return cli_import.STANDALONE[args.command](args)
         src = make_source(args)
         return HANDLERS[args.command](args, make_workspace(args, src))
     except (CliError, InvalidInputError, NotFoundError) as exc:
@@ -98,6 +100,6 @@ def cli_main(argv: list[str]) -> int:
     if isinstance(args, int):
         return args
     if not args.command:
-        print_error("name a command (tables, query, cell, link, partners, matrix)")
+        print_error("name a command (tables, query, cell, link, partners, matrix, import-table)")
         return 2
     return run_cli(args)

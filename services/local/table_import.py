@@ -6,7 +6,7 @@ them without reading the file when the file is *sorted* by the column the query 
 on and cut into row groups: each row group's min/max statistics then cover a narrow id
 range, so ``pre_pt_root_id IN (100 ids)`` touches at most ~100 row groups out of ~20,000.
 
-How to bring a table in (also ``main.py import-table``, once the CLI wires it):
+How to bring a table in (or ``main.py import-table DUMP --into FOLDER``):
 
     from services.local.table_import import import_table
     import_table("synapses_pni_2.csv.gz", "my_stack/v1300/synapses_pni_2.parquet",
