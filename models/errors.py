@@ -64,3 +64,7 @@ class ExportError(CavernError):
 class IncompleteResultError(DataSourceError):
     """The source answered with fewer rows than match (a server's row limit), where a
     partial answer would be a wrong one (counts, matrices, partner tables)."""
+
+
+class NotSortedError(DataSourceError):
+    """A table read as sorted by (pre, post) is not; the caller aggregates another way."""

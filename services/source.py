@@ -135,6 +135,16 @@ class DataSource(ABC):
         synapses match; None otherwise (the caller fetches the synapses and aggregates)."""
         return None
 
+    def sorted_synapse_scan(self, datastack: str, table: str, version: int | None, pre_ids,
+                            pre: str = "pre_pt_root_id", post: str = "post_pt_root_id",
+                            size: str | None = "size"):
+        """A reader of the synapse table in (pre, post) order, batch by batch, when the
+        source holds it sorted that way (a local table brought in with import-table); None
+        otherwise. It has ``rows_bound`` (rows it will read, at least the synapses of
+        ``pre_ids``), ``n_rows`` and ``batches(cancel)`` yielding (pre, post, size) arrays
+        in which no pair is split across batches."""
+        return None
+
     def skeleton(self, datastack: str, root_id: int, version: int | None = None,
                  timestamp=None, cancel: CancelToken | None = None):
         """The skeleton of ``root_id`` as a services.morphology.skeleton.Skeleton (vertices

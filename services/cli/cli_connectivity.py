@@ -83,7 +83,7 @@ def cmd_matrix(args, ws) -> int:
     if result.matrix.shape == (0, 0) and not args.keep_unconnected:
         raise InvalidInputError(f"No synapses among the cells of '{spec.describe()}'.")
     export_frame(matrix_long_frame(result.matrix, args.weight), args.csv)
-    s = result.matrix.summary(len(result.pre.ids), len(result.post.ids))
+    s = result.summary or result.matrix.summary(len(result.pre.ids), len(result.post.ids))
     print(f"{s['n_pre']:,} x {s['n_post']:,} cells, {s['connected_pairs']:,} connected pairs, "
           f"density {s['density_whole_set']:.4f} over the whole set ({s['n_pre_all']:,} x "
           f"{s['n_post_all']:,} cells), {s['density']:.4f} over the cells shown, "

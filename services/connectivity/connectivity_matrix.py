@@ -101,6 +101,17 @@ class ConnectivityMatrix:
     col_order: str = "id"
     row_blocks: list[TypeBlock] = field(default_factory=list)
     col_blocks: list[TypeBlock] = field(default_factory=list)
+    #: True for a matrix aggregated on disk (services.connectivity.streamed_matrix): its
+    #: pairs are only each pixel's largest, so totals, blocks and exports must not be made
+    #: from them (they refuse; the stream gave the exact ones).
+    pixel_pairs_only: bool = False
+
+    def _whole(self, what: str) -> None:
+        if self.pixel_pairs_only:
+            raise InvalidInputError(
+                f"{what} needs every connected pair, but this matrix was aggregated on disk "
+                "and holds only the pair each pixel shows.",
+                hint="Use a smaller cell set, or the summary and type blocks shown.")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -130,6 +141,7 @@ class ConnectivityMatrix:
 
     def to_csr(self, weight: str = "count") -> sp.csr_matrix:
         """scipy CSR matrix (float64) of the chosen weight, in display order."""
+        self._whole("A sparse matrix of every pair")
         return sp.csr_matrix((self.pair_weights(weight), (self.rows, self.cols)),
                              shape=self.shape)
 
@@ -142,6 +154,7 @@ class ConnectivityMatrix:
         ``density_whole_set``; ``density_connected_cells`` is the density over the cells
         that have a synapse in the matrix (what a matrix with unconnected cells hidden shows).
         """
+        self._whole("The matrix summary")
         n_pre, n_post = self.shape
         cells = n_pre * n_post
         density = self.nnz / cells if cells else float("nan")
@@ -161,6 +174,7 @@ class ConnectivityMatrix:
 
     def pairs(self) -> pd.DataFrame:
         """Connected pairs with ids, in display order of rows then columns."""
+        self._whole("The list of every pair")
         order = np.lexsort((self.cols, self.rows))
         return pd.DataFrame({
             "pre_pt_root_id": self.row_ids[self.rows[order]],
@@ -169,6 +183,7 @@ class ConnectivityMatrix:
 
     def block_matrix(self, weight: str = "count") -> BlockMatrix:
         """Type-by-type connection probability and mean weight (needs types on both axes)."""
+        self._whole("The type-by-type summary")
         if self.row_types is None or self.col_types is None:
             raise InvalidInputError("The type-by-type summary needs cell types for the pre "
                                     "and post cells.", hint="Choose a cell-type table.")

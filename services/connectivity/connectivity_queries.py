@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from models.datastack import DatastackInfo, TableInfo
-from models.errors import InvalidInputError
+from models.errors import InvalidInputError, NotSortedError
 from models.filters import Filter, Op
 from services.connectivity.aggregation import (
     IndexedPairs, aggregate_pairs_indexed, as_root_ids, factorize_ids, require_columns,
@@ -274,6 +274,7 @@ class MatrixResult:
     notes: list[str] = field(default_factory=list)  # e.g. a table read at another version
     summary: dict | None = None  # ConnectivityMatrix.summary of the whole sets, once made
     image: tuple | None = None  # (weight, display image) once made, e.g. in the worker
+    blocks: dict | None = None  # weight -> exact BlockMatrix, for a matrix made on disk
 
 
 def fetch_set_synapses(ws: Workspace, pre_ids, post_ids,
@@ -324,17 +325,58 @@ def _pairs_out_of_core(ws: Workspace, pre_ids, post_ids, cancel=None,
     return IndexedPairs(pairs, pre_uniq, pre_code)
 
 
+def _streamed(ws: Workspace, pre: CellSet, post: CellSet, order: str, image_size,
+              cancel=None, budget: int | None = None) -> MatrixResult | None:
+    """The matrix aggregated in one pass over a (pre, post)-sorted table, when more than
+    ``budget`` synapse rows can match; else None (the in-memory or GROUP BY paths)."""
+    from services.connectivity.streamed_matrix import stream_matrix
+    if len(pre.ids) == 0 or len(post.ids) == 0:
+        return None
+    role = ws.synapse_table()
+    size = "size" if "size" in role.info.kinds else None
+    scan = ws.source.sorted_synapse_scan(ws.datastack, role.name, role.version, pre.ids,
+                                         PRE, POST, size)
+    budget = MATRIX_MEMORY_SYNAPSES if budget is None else budget
+    if scan is None or scan.rows_bound <= budget:
+        return None
+    if order == "type_depth" and (pre.annotations["cell_type"].isna().all()
+                                  or post.annotations["cell_type"].isna().all()):
+        order = "id"
+    try:
+        got = stream_matrix(scan, pre.ids, post.ids, order=order,
+                            pre_types=pre.annotations["cell_type"],
+                            post_types=post.annotations["cell_type"],
+                            pre_depth=pre.annotations["depth_um"],
+                            post_depth=post.annotations["depth_um"],
+                            image_size=image_size, cancel=cancel)
+    except NotSortedError:
+        return None  # the footer looked sorted, the rows were not: GROUP BY instead
+    syn = pd.DataFrame({PRE: np.zeros(0, np.int64), POST: np.zeros(0, np.int64)})
+    notes = [*([role.note] if role.note else []), *got.notes,
+             *pre.annotations.attrs.get("notes", ()),
+             *(post.annotations.attrs.get("notes", ()) if post is not pre else ())]
+    return MatrixResult(got.matrix, syn, pre, post, 0, list(dict.fromkeys(notes)),
+                        summary=got.summary, blocks=got.blocks)
+
+
 def compute_matrix(ws: Workspace, pre_spec: CellSetSpec, post_spec: CellSetSpec | None = None, *,
                    order: str = "type_depth", hide_unconnected: bool = True,
+                   image_size: tuple[int, int] = (1600, 1200),
                    cancel: CancelToken | None = None) -> MatrixResult:
     """Cell sets -> their synapses -> a sparse ordered matrix (``post_spec`` None: same set).
 
     ``hide_unconnected`` drops cells with no synapse inside the matrix; a cell in both sets
     stays on both axes if it has a synapse in either role, so a square subgraph stays square.
+    More synapses than MATRIX_MEMORY_SYNAPSES in a table sorted by (pre, post) are
+    aggregated in one streaming pass (services.connectivity.streamed_matrix; the matrix
+    holds each pixel's pair for ``image_size``, the summary and blocks are exact).
     """
     pre = resolve_cell_set(ws, pre_spec, cancel)
     post = pre if post_spec is None or post_spec == pre_spec else resolve_cell_set(
         ws, post_spec, cancel)
+    streamed = _streamed(ws, pre, post, order, image_size, cancel)
+    if streamed is not None:
+        return streamed
     indexed = _pairs_out_of_core(ws, pre.ids, post.ids, cancel)
     if indexed is None:
         syn = fetch_set_synapses(ws, pre.ids, post.ids, cancel)
@@ -369,6 +411,7 @@ def compute_matrix(ws: Workspace, pre_spec: CellSetSpec, post_spec: CellSetSpec 
 def matrix_long_frame(matrix: ConnectivityMatrix, weight: str = "count") -> pd.DataFrame:
     """Connected pairs: pre_pt_root_id, post_pt_root_id, weight, n_synapses, weight_formula
     (display order). ``weight_formula`` states what ``weight`` is, so the file says it."""
+    matrix._whole("Exporting every pair")
     order = np.lexsort((matrix.cols, matrix.rows))
     w = matrix.pair_weights(weight)
     frame = pd.DataFrame({PRE: matrix.row_ids[matrix.rows[order]],

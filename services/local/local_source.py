@@ -256,6 +256,19 @@ class LocalSource(DataSource):
         frame["n_synapses"] = frame["n_synapses"].astype("int64")
         return frame
 
+    def sorted_synapse_scan(self, datastack: str, table: str, version: int | None, pre_ids,
+                            pre: str = "pre_pt_root_id", post: str = "post_pt_root_id",
+                            size: str | None = "size"):
+        """A batch-by-batch reader of a Parquet synapse table sorted by (pre, post) over the
+        row groups that can hold a cell of ``pre_ids`` (services.local.sorted_scan), or None
+        when the table is not such a file."""
+        from services.local.sorted_scan import sorted_scan
+        tf = self._file(datastack, table, self._version(datastack, version))
+        self._usable(tf, table)
+        if tf.fmt != "parquet" or tf.path.is_dir():
+            return None
+        return sorted_scan(tf.path, pre, post, size, pre_ids)
+
     def distinct_values(self, datastack: str, table: str, column: str,
                         version: int | None = None, limit: int = 1000, prefix: str = "",
                         cancel: CancelToken | None = None) -> list[str] | None:

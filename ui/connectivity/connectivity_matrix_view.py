@@ -20,7 +20,7 @@ from services.connectivity.connectivity_queries import (
     matrix_wide_frame)
 from services.results.export import export_frame
 from ui.connectivity.cell_set_editor import CellSetEditor
-from ui.connectivity.matrix_image_plot import MatrixImagePlot, matrix_image
+from ui.connectivity.matrix_image_plot import MAX_IMAGE, MatrixImagePlot, matrix_image
 from ui.connectivity.partners_view import table_view
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
@@ -68,11 +68,13 @@ def weight_label(weight: str) -> str:
 def _compute(ws, pre_draft, post_draft, order, hide, weight="count", cancel=None):
     pre = cell_set_spec(ws, **pre_draft)
     post = None if post_draft is None else cell_set_spec(ws, **post_draft)
-    result = compute_matrix(ws, pre, post, order=order, hide_unconnected=hide, cancel=cancel)
+    result = compute_matrix(ws, pre, post, order=order, hide_unconnected=hide,
+                            image_size=MAX_IMAGE, cancel=cancel)
     # The summary and the first image are made here, in the worker: on 1.4M pairs they
     # would hold the GUI thread for a few tenths of a second.
     m = result.matrix
-    result.summary = m.summary(len(result.pre.ids), len(result.post.ids))
+    if result.summary is None:
+        result.summary = m.summary(len(result.pre.ids), len(result.post.ids))
     result.image = (weight, matrix_image(m, weight))
     return result
 
@@ -302,7 +304,10 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
         ready = self.result.image  # made in the worker, for the weight chosen then
         image = ready[1] if ready and ready[0] == self.weight else None
         self.plot.set_matrix(m, self.weight, image=image)
-        if m.row_types is not None and m.col_types is not None and m.nnz:
+        if self.result.blocks:  # exact, from the pass over the table on disk
+            self.block_model.set_frame(self.result.blocks[self.weight].to_frame())
+            self.block_view.resizeColumnsToContents()
+        elif m.row_types is not None and m.col_types is not None and m.nnz:
             self.block_model.set_frame(m.block_matrix(self.weight).to_frame())
             self.block_view.resizeColumnsToContents()
         else:
@@ -381,8 +386,16 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
     # ---- export ---------------------------------------------------------------------------
     def _enable_exports(self) -> None:
         ok = self.result is not None
-        for b in (self.export_long, self.export_wide, self.export_fig):
-            b.setEnabled(ok)
+        # a matrix aggregated on disk holds only each pixel's pair: no list of every pair
+        whole = ok and not self.result.matrix.pixel_pairs_only
+        for b in (self.export_long, self.export_wide):
+            b.setEnabled(whole)
+            b.setToolTip(self.export_long_tip if b is self.export_long else
+                         "Presynaptic cells × postsynaptic cells, zeros included")
+            if ok and not whole:
+                b.setToolTip("Not for a matrix aggregated on disk (too many pairs to hold): "
+                             "its summary and type blocks are exact; export a smaller set")
+        self.export_fig.setEnabled(ok)
 
     def _ask_export(self, layout: str) -> None:
         path, _ = QFileDialog.getSaveFileName(
