@@ -1,6 +1,7 @@
 """Issue 12 figures through the app's services, each over >= 3 runs (min-max shown).
 
     python tests/bench/bench_scale.py [--rows 2000000,10000000] [--runs 3]
+                                      [--all-cells 10000000,50000000]
 
 Data: synthetic tables from tests/bench/synthetic.py written to $CAVERN_BENCH_DIR
 (default /tmp/cavern_bench; never committed). Per figure: seconds (min-max over runs),
@@ -120,6 +121,54 @@ def bench_rows(n_rows, n_runs):
     src.close(); src2.close()
 
 
+def all_cells_stack(n_rows: int) -> Path:
+    """A datastack of the sorted table plus a cell table of every cell in it (type from a
+    hash of the id, position in voxels), the set of the "all cells" matrix."""
+    import json
+    import duckdb
+    _dump, sorted_dir = tables(n_rows)
+    stack = DIR / f"allcells_{n_rows}"
+    v = stack / "v1"
+    v.mkdir(parents=True, exist_ok=True)
+    syn = sorted_dir / "synapses.parquet"
+    if not (v / "synapses.parquet").exists():
+        os.link(syn, v / "synapses.parquet")  # same file, no copy (a symlink is refused)
+    if not (v / "cells.parquet").exists():
+        duckdb.connect().sql(f"""COPY (SELECT id AS pt_root_id,
+            (['23P','4P','5P-IT','6P-IT','BC','MC'])[1 + (hash(id) % 6)::INT] AS cell_type,
+            [100000 + (hash(id) % 100000)::BIGINT, 20000 + (hash(id + 1) % 200000)::BIGINT,
+             20000] AS pt_position
+            FROM (SELECT DISTINCT pre_pt_root_id AS id FROM '{syn}' UNION
+                  SELECT DISTINCT post_pt_root_id FROM '{syn}'))
+            TO '{v}/cells.parquet' (FORMAT parquet)""")
+        (stack / "manifest.json").write_text(json.dumps({
+            "format": "cavern-datastack/1", "name": "allcells", "voxel_resolution": [4, 4, 40],
+            "synapse_table": "synapses", "soma_table": "cells", "cell_type_tables": ["cells"],
+            "default_version": 1,
+            "versions": [{"version": 1, "folder": "v1", "timestamp": None}]}))
+    return stack
+
+
+def bench_all_cells(n_rows, n_runs):
+    """The "all cells" matrix (every cell of the table x every cell) through
+    compute_matrix: above the in-memory budget it streams the sorted table."""
+    from services.connectivity import connectivity_queries as cq
+    from services.local.local_source import LocalSource
+    from services.workspace import Workspace
+    stack = all_cells_stack(n_rows)
+    src = LocalSource([stack])
+    ws = Workspace(src, "allcells")
+    spec = cq.cell_set_spec(ws, "cells", [])
+    gc.collect(); reset_peak(); base = rss()
+    t, res = runs(lambda: cq.compute_matrix(ws, spec), n_runs)
+    s = res.summary or res.matrix.summary(len(res.pre.ids), len(res.post.ids))
+    how = "streamed" if res.blocks else "in memory / GROUP BY"
+    show(f"all-cells matrix {s['n_pre']:,} x {s['n_post']:,} ({how})", t,
+         f"{s['connected_pairs']:,} pairs, peak RSS {rss('VmHWM') / 2**30:.2f} GB "
+         f"(+{(rss('VmHWM') - base) / 2**30:.2f})")
+    src.close()
+
+
 def bench_matrix(n_runs):
     import duckdb
     import pandas as pd
@@ -196,12 +245,17 @@ def main():
     ap.add_argument("--rows", default="2000000,10000000")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-matrix", action="store_true")
+    ap.add_argument("--all-cells", default="", metavar="ROWS",
+                    help="also the all-cells matrix at these sizes, e.g. 50000000")
     a = ap.parse_args()
     DIR.mkdir(parents=True, exist_ok=True)
     if not a.skip_matrix:
         bench_matrix(a.runs)
     for n in (int(x) for x in a.rows.split(",") if x):
         bench_rows(n, a.runs)
+    for n in (int(x) for x in a.all_cells.split(",") if x):
+        print(f"\n== all-cells matrix, {n:,} synapses ==")
+        bench_all_cells(n, a.runs)
 
 
 if __name__ == "__main__":
