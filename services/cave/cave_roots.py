@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 
 from models.cell import RootIdStatus
-from models.errors import CavernError
+from models.errors import CavernError, DataSourceError
 from models.ids import parse_id
 from services.http_errors import map_exception
 
@@ -57,6 +57,7 @@ def _latest(cg, rid: int, at: dict) -> bool:
 
 
 MAX_SUGGESTIONS = 100  # successors looked up one by one: bounded for a long pasted list
+ROOT_CHECK_BATCH = 10_000  # ids per is_latest_roots request (a 100,000-id list: 10 requests)
 
 
 def stale_root_ids(client, root_ids, server: str = "the CAVE server",
@@ -68,7 +69,13 @@ def stale_root_ids(client, root_ids, server: str = "the CAVE server",
     at = {} if timestamp is None else {"timestamp": timestamp}
     try:
         cg = client.chunkedgraph
-        latest = np.asarray(cg.is_latest_roots(ids, **at), dtype=bool).reshape(-1)
+        latest = np.concatenate([
+            np.asarray(cg.is_latest_roots(ids[k:k + ROOT_CHECK_BATCH], **at),
+                       dtype=bool).reshape(-1)
+            for k in range(0, len(ids), ROOT_CHECK_BATCH)]) if ids else np.zeros(0, bool)
+        if len(latest) != len(ids):
+            raise DataSourceError(f"{server} answered {len(latest):,} root-id checks for "
+                                  f"{len(ids):,} ids.")
         stale = [i for i, ok in zip(ids, latest) if not ok]
         out: dict[int, int | None] = {}
         for n, rid in enumerate(stale):
