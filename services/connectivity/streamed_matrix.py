@@ -147,13 +147,15 @@ def stream_matrix(scan, pre_ids, post_ids, *, order: str = "type_depth", pre_typ
         n_syn += int(n.sum())
         active_r[r] = True
         active_c[c] = True
-        values = {w: _pair_weights(w, n, s) for w in WEIGHTS}
+        # binary and count sums per block are the pair and synapse counts themselves
+        values = {w: _pair_weights(w, n, s) for w in WEIGHTS if w != "binary"}
         if typed:
             flat_b = row_code[r] * len(col_labels) + col_code[c]
             blk_pairs += np.bincount(flat_b, minlength=n_blocks)
-            blk_syn += np.bincount(flat_b, weights=n, minlength=n_blocks)
+            blk_syn += np.bincount(flat_b, weights=values["count"], minlength=n_blocks)
             for w in WEIGHTS:
-                blk_w[w] += np.bincount(flat_b, weights=values[w], minlength=n_blocks)
+                if w not in ("binary", "count"):
+                    blk_w[w] += np.bincount(flat_b, weights=values[w], minlength=n_blocks)
         # the same pixel as services.connectivity.connectivity_image.downsample_coo
         pix = (r * out_h // n_rows) * out_w + c * out_w // n_cols
         for w in PIXEL_WEIGHTS:
@@ -190,6 +192,7 @@ def stream_matrix(scan, pre_ids, post_ids, *, order: str = "type_depth", pre_typ
         pairs_b = blk_pairs.reshape(shape)
         with np.errstate(invalid="ignore", divide="ignore"):
             prob = np.where(cells_b > 0, pairs_b / np.maximum(cells_b, 1), np.nan)
+            blk_w["binary"], blk_w["count"] = blk_pairs, blk_syn
             for w in WEIGHTS:
                 mean_w = np.where(pairs_b > 0, blk_w[w].reshape(shape) / np.maximum(pairs_b, 1),
                                   np.nan)
