@@ -446,6 +446,10 @@ class MainWindow(WindowActions, QMainWindow):
         self.sink.show(" · ".join([text] + notes), "warning" if notes else "", 8000)
         self.settings.setValue("last_table", result.spec.table)
 
+    def show_result(self, result) -> None:
+        """Rows made elsewhere (synapses selected on a cell's morphology) in Results."""
+        self._query_done(result)
+
     def _query_failed(self, err: CavernError) -> None:
         # the sink has shown it in the status bar (and offered a token if it was rejected)
         if isinstance(err, CancelledError):

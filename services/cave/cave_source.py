@@ -62,6 +62,7 @@ class CaveSource(DataSource):
         self._tables: dict[tuple[str, int], list[TableInfo]] = {}
         self._probed: dict[tuple[str, int, str], TableInfo] = {}
         self._unique: dict[tuple[str, str, int], dict] = {}  # get_unique_string_values
+        self._segprops: dict[tuple[str, str, int], str | None] = {}  # segment_property_source
         self._warnings = WarningLog()
         self._ctx = threading.local()  # .cancel: the token of this thread's query
         self._no_live_live: set[str] = set()  # datastacks whose server lacks live_live_query
@@ -504,38 +505,77 @@ class CaveSource(DataSource):
         """The skeleton service's skeleton (dict format: vertices nm, edges, root,
         compartment, radius, meta) of a current root id; None when the service has none.
 
-        caveclient 8.2.1's ``get_skeleton`` first builds a CloudVolume (the cloud-volume
-        package and the segmentation's storage) only to check that the id is a root-layer
-        id; the chunkedgraph's ``is_valid_nodes`` check it also makes is kept, and the
-        request is made with caveclient's own endpoint builder and decoder."""
+        caveclient 8.2.1's ``get_skeleton`` first asks for an L2 cache and builds a
+        CloudVolume (the cloud-volume package, not installed, and the segmentation's
+        storage) only to check that the id is a root-layer id: that check is made here from
+        the chunkedgraph's info (the id's layer bits), the chunkedgraph's ``is_valid_nodes``
+        check is kept, and the request uses caveclient's own endpoint builder and decoding.
+        Materialized versions read and fill the disk cache beside the result cache; a
+        Cancel frees the caller at once (the request ends on its own thread)."""
+        from services.morphology.skeleton import Skeleton
+        from services.morphology.skeleton_cache import SkeletonCache
+        _check(cancel)
+        rid = int(root_id)
+        cache = SkeletonCache.beside(self.cache) if version is not None and \
+            timestamp is None else None
+        hit = cache.get(self.server, datastack, rid, 4) if cache is not None else None
+        if hit is not None:
+            return Skeleton.from_dict(hit, rid, source="CAVE skeleton service (v4, disk cache)")
+        outer = getattr(self._ctx, "cancel", None)
+        self._ctx.cancel = cancel
+        try:
+            skv, d = self._call(f"getting the skeleton of {rid}", self._skeleton_dict,
+                                datastack, rid)
+        finally:
+            self._ctx.cancel = outer
+        _check(cancel)
+        if d is None:
+            return None
+        if cache is not None:
+            cache.put(self.server, datastack, rid, skv, d)
+        return Skeleton.from_dict(d, rid, source=f"CAVE skeleton service (v{skv})")
+
+    def _skeleton_dict(self, datastack: str, rid: int):
+        """(skeleton version, the service's dict or None when it has no skeleton)."""
         from caveclient.skeletonservice import SkeletonClient
         from packaging.version import Version
-        from services.morphology.skeleton import Skeleton
-        _check(cancel)
         sk = self._service(datastack, "skeleton")
         cg = self._service(datastack, "chunkedgraph")
-        rid = int(root_id)
-
-        def get():
-            if not cg.is_valid_nodes(rid):
-                raise NotFoundError(f"{rid} is not a valid root id of {datastack}.",
-                                    hint="Check the id (a supervoxel id is not a root id).")
-            versions = sk.get_versions() or [4]
-            skv = 4 if 4 in versions else max(versions)
-            new = sk._server_version is None or sk._server_version >= Version("0.6.0")
-            fmt = "flatdict" if new else "jsoncompressed"
-            is_async = sk._server_version is None or sk._server_version >= Version("0.13.7")
-            url = sk._build_get_skeleton_endpoint(rid, datastack, skv, fmt, is_async, 0)
-            response = sk.session.get(url)
-            if response.status_code == 404:
-                return None
-            sk.raise_for_status(response, log_warning=False)
+        graph = (cg.segmentation_info or {}).get("graph") or {}
+        bits, layers = graph.get("n_bits_for_layer_id"), graph.get("n_layers")
+        if isinstance(bits, int) and isinstance(layers, int) and 0 < bits < 64 and \
+                0 < rid >> (64 - bits) < layers:  # a root id's layer is the top one
+            raise InvalidInputError(
+                f"{rid} is a layer-{rid >> (64 - bits)} id (a supervoxel or an L2 chunk), "
+                "not a root id, so it has no skeleton.", field="root_id",
+                hint="Use the cell's root id (pt_root_id), not a supervoxel id.")
+        if not cg.is_valid_nodes(rid).all():
+            raise NotFoundError(f"{rid} is not a valid root id of {datastack}.",
+                                hint="Check the id (a supervoxel id is not a root id).")
+        versions = sk.get_versions()
+        if versions is None and sk._server_version is None:
+            raise NotFoundError(f"{self.server} has no skeleton service (its skeletoncache "
+                                "answers 404).", hint="Use a local datastack with skeletons.")
+        versions = versions or [4]
+        skv = 4 if 4 in versions else max(versions)
+        new = sk._server_version is None or sk._server_version >= Version("0.6.0")
+        fmt = "flatdict" if new else "jsoncompressed"
+        is_async = sk._server_version is None or sk._server_version >= Version("0.13.7")
+        url = sk._build_get_skeleton_endpoint(rid, datastack, skv, fmt, is_async, 0)
+        response = sk.session.get(url)
+        if response.status_code == 404:
+            return skv, None
+        sk.raise_for_status(response, log_warning=False)
+        try:
             d = SkeletonClient.decompressBytesToDict(response.content)
-            d.update(d.pop("vertex_properties", None) or {})
-            return Skeleton.from_dict(d, rid, source=f"CAVE skeleton service (v{skv})")
-        out = self._call(f"getting the skeleton of {rid}", get)
-        _check(cancel)
-        return out
+        except (OSError, EOFError, ValueError) as exc:
+            raise DataSourceError(f"The skeleton service's answer for {rid} could not be "
+                                  f"read ({type(exc).__name__}: {exc}).") from None
+        if not isinstance(d, dict):
+            raise DataSourceError(f"The skeleton service's answer for {rid} is not a "
+                                  "skeleton.")
+        d.update(d.pop("vertex_properties", None) or {})
+        return skv, d
 
     def state_server_name(self) -> str:
         return self.server
@@ -547,6 +587,44 @@ class CaveSource(DataSource):
         state_id = self._call("uploading the Neuroglancer state",
                               client.state.upload_state_json, state)
         return client.state.build_neuroglancer_url(state_id, base_url, target_site="spelunker")
+
+    def segment_property_source(self, datastack: str, table: str,
+                                version: int | None = None) -> str | None:
+        # newer materialization servers serve a cell table's segment properties; one probe
+        # of its info per table says whether this one does (remembered)
+        v = self._check_version(datastack, version)
+        key = (datastack, table, v)
+        with self._lock:
+            if key in self._segprops:
+                return self._segprops[key]
+        mat = self._mat(datastack)
+        try:
+            info = self._call(f"asking for the segment properties of {table}",
+                              mat.neuroglancer_segprop_info, table, datastack, v)
+        except CancelledError:
+            raise
+        except CavernError:
+            info = None
+        ok = isinstance(info, dict) and info.get("@type") == "neuroglancer_segment_properties"
+        url = mat.neuroglancer_segprop_path(table, datastack, v) if ok else None
+        with self._lock:
+            self._segprops[key] = url
+        return url
+
+    def fetch_state(self, datastack: str, url: str) -> dict:
+        # Only this source's own state server is asked: the token goes nowhere else.
+        import re
+        from urllib.parse import urlsplit
+        svc = self._service(datastack, "state")
+        here, there = urlsplit(str(svc.server_address)).netloc, urlsplit(url).netloc
+        m = re.search(r"/nglstate/(?:api/v1/)?(?:raw/)?(\d+)/?$", urlsplit(url).path)
+        if there.lower() != here.lower() or m is None:
+            raise InvalidInputError(
+                f"This short link's state is at {there or url}, not on {here}'s state "
+                "server, so Cavern does not read it (your token goes to your server only).",
+                field="url", hint="Connect to the server the link belongs to, or paste the "
+                                  "full link.")
+        return self._call("reading the Neuroglancer state", svc.get_state_json, int(m.group(1)))
 
     def refresh(self) -> None:
         """Forget cached versions and table lists (a new version may have appeared)."""

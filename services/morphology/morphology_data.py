@@ -96,28 +96,53 @@ def _points(series) -> np.ndarray:
     return out
 
 
+def require_skeleton(ws: Workspace, root_id, cancel: CancelToken | None = None) -> Skeleton:
+    """The cell's skeleton from the workspace's source, or a NotFoundError saying where
+    none was found."""
+    rid = parse_id(root_id)
+    skel = ws.source.skeleton(ws.datastack, rid, ws.version, ws.timestamp, cancel=cancel)
+    if skel is None:
+        where = "this local datastack has no skeleton file for it" if ws.is_local else \
+            "the skeleton service has none"
+        hint = ("Local datastacks keep skeletons in skeletons/<root id>.json(.gz) (or .swc)."
+                if ws.is_local else "Check that the root id is current (the cell inspector "
+                "says whether it was edited since).")
+        raise NotFoundError(f"No skeleton of {rid}: {where}.", hint=hint)
+    return skel
+
+
 def load_morphology(ws: Workspace, root_id, cancel: CancelToken | None = None
                     ) -> MorphologyData:
     """Skeleton + synapses of one cell, mapped and ready to draw."""
     rid = parse_id(root_id)
     if cancel is not None:
         cancel.report(0, 3, what="reading the skeleton")
-    skel = ws.source.skeleton(ws.datastack, rid, ws.version, ws.timestamp, cancel=cancel)
-    if skel is None:
-        where = "this local datastack has no skeleton file for it" if ws.is_local else \
-            "the skeleton service has none"
-        raise NotFoundError(f"No skeleton of {rid}: {where}.",
-                            hint="Local datastacks keep skeletons in skeletons/<root id>.json(.gz)"
-                                 " (or .swc).")
+    # the first morphology of a session imports these (~0.5 s): while reading, not after
+    import scipy.sparse.csgraph  # noqa: F401
+    import scipy.spatial  # noqa: F401
+    skel = require_skeleton(ws, rid, cancel)
     if cancel is not None:
         cancel.report(1, 3, what="reading the synapses")
     syn, pts, role = fetch_synapses_nm(ws, rid, cancel)
-    notes = [role.note] if role.note else []
+    if cancel is not None:
+        cancel.report(2, 3, what="mapping synapses onto the skeleton")
+    data = assemble_morphology(skel, syn, pts, ws.info.transform, role.label,
+                               [role.note] if role.note else [])
+    if cancel is not None:
+        cancel.report(3, 3, what="done")
+    return data
+
+
+def assemble_morphology(skel: Skeleton, syn: pd.DataFrame, pts: np.ndarray, transform,
+                        synapse_table: str = "", notes: list[str] | None = None
+                        ) -> MorphologyData:
+    """What is computed once the data are here (tests/bench/bench_morphology.py times it):
+    synapses mapped onto the skeleton, path distances, display coordinates."""
+    rid = skel.root_id
+    notes = list(notes or [])
     if not skel.has_compartments:
         notes.append("The skeleton has no compartment labels: it is drawn in one colour and "
                      "axon/dendrite cannot be told apart.")
-    if cancel is not None:
-        cancel.report(2, 3, what="mapping synapses onto the skeleton")
     units = check_units(skel, skel.soma_point_nm())
     if units:
         notes.append(units)
@@ -140,13 +165,10 @@ def load_morphology(ws: Workspace, root_id, cancel: CancelToken | None = None
                      "vertex anyway).")
     if m.n_unplaced:
         notes.append(f"{m.n_unplaced:,} synapses have no position and are not drawn.")
-    info = ws.info
-    coords, aligned, note = display_coords(skel.vertices, info.transform)
-    syn_coords, _, _ = display_coords(pts, info.transform)
-    if cancel is not None:
-        cancel.report(3, 3, what="done")
+    coords, aligned, note = display_coords(skel.vertices, transform)
+    syn_coords, _, _ = display_coords(pts, transform)
     return MorphologyData(skel, syn, coords, syn_coords, aligned, note, path_nm / 1000.0,
-                          role.label, notes)
+                          synapse_table, notes)
 
 
 # ---- labels asked for separately ------------------------------------------------------

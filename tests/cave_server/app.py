@@ -1,8 +1,8 @@
 """The Flask app: CAVE's URL layout under one host, with auth, faults and a request log.
 
 Routes mirror caveclient 8.2.1's endpoints.py (info v2, materialize v2/v3, segmentation v1,
-nglstate v1, auth v1); materialization routes live in materialize_routes.py and the
-chunkedgraph ones in chunkedgraph_routes.py.
+nglstate v1, auth v1, skeletoncache v1); materialization routes live in materialize_routes.py,
+the chunkedgraph ones in chunkedgraph_routes.py and the skeleton service in skeleton_routes.py.
 """
 from __future__ import annotations
 
@@ -75,9 +75,11 @@ def create_app(state) -> Flask:
     from tests.cave_server.materialize_routes import register as register_materialize
     from tests.cave_server.chunkedgraph_routes import register as register_cg
     from tests.cave_server.schema_routes import register as register_schema
+    from tests.cave_server.skeleton_routes import register as register_skeleton
     register_materialize(app, state)
     register_cg(app, state)
     register_schema(app, state)
+    register_skeleton(app, state)
     return app
 
 

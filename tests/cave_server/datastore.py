@@ -93,6 +93,7 @@ class ServedDatastack:
     manifest: dict
     versions: dict  # version -> ServedVersion
     aligned_volume_id: int
+    folder: Path | None = None  # where it was read from (skeleton_routes serves its skeletons/)
 
     def newest(self) -> ServedVersion:
         return self.versions[max(self.versions)]
@@ -139,7 +140,7 @@ def load_datastack(folder: Path, aligned_volume_id: int = 1) -> ServedDatastack:
         versions[num] = ServedVersion(num, when, entry.get("description", ""),
                                       _scan(vfolder, default_res))
     return ServedDatastack(manifest.get("name") or folder.name, manifest, versions,
-                           aligned_volume_id)
+                           aligned_volume_id, folder)
 
 
 def _scan(folder: Path, default_res: list) -> dict:

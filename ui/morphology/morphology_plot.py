@@ -72,6 +72,7 @@ class MorphologyPlot(pg.PlotWidget):
         soma = pg.ScatterPlotItem([p[root, 0]], [p[root, 1]], size=14, symbol="o",
                                   brush=pg.mkBrush(COMPARTMENT_COLOURS[1]), pen=None,
                                   name="soma (root)")
+        soma.setZValue(3)  # above the synapses that crowd around it
         self.addItem(soma)
         self._xy = syn_xy[:, [i, j]] if len(syn_xy) else np.zeros((0, 2))
         rows = np.arange(len(self._xy)) if shown_rows is None else np.asarray(shown_rows)

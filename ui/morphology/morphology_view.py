@@ -3,8 +3,9 @@
 Integration:
   - ``view.set_context(ws)``, then ``view.show_cell(root_id)``.
   - ``view.partnerActivated`` (int root id): a synapse was clicked; open the partner.
-  - ``view.synapsesSelected`` (DataFrame): Shift+drag selected these synapse rows (for the
-    results table, a Neuroglancer link, an export).
+  - ``view.synapsesSelected`` (DataFrame): Shift+drag selected these synapse rows; the
+    selection bar under the plot sends them to Results (``view.resultReady``, a
+    QueryResult), a Neuroglancer link or an export.
   - ``view.message`` (str): one-line messages for the window's status bar.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ui.common.styles import NOTE_STYLE
 from ui.common.workers import RequestRunner
 from ui.common.workspace_view import WorkspaceView
 from ui.morphology.morphology_plot import MorphologyPlot
+from ui.morphology.synapse_selection_bar import SynapseSelectionBar
 
 PROJECTION_CHOICES = (("xy", "x – y"), ("zy", "z – y"), ("xz", "x – z"))
 SYNAPSE_CHOICES = (("both", "Inputs and outputs"), ("in", "Inputs"), ("out", "Outputs"),
@@ -43,6 +45,7 @@ class MorphologyView(WorkspaceView, QWidget):
     redrawn = Signal()  # the plot was drawn again (projection, colouring, labels arrived)
     partnerActivated = Signal("qint64")
     synapsesSelected = Signal(object)  # pandas DataFrame of synapse rows
+    resultReady = Signal(object)  # QueryResult of selected synapses, for the results table
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -52,6 +55,9 @@ class MorphologyView(WorkspaceView, QWidget):
         self._labels: dict[tuple, object] = {}  # (kind, table) -> pandas Series
         self.runner = RequestRunner(self)
         self.label_runner = RequestRunner(self)
+        for r in (self.runner, self.label_runner):  # a Cancel reaches no on_error: say it
+            r.failed.connect(lambda err: self._error(err) if isinstance(
+                err, CancelledError) else None)
         self._build()
 
     def _build(self) -> None:
@@ -91,7 +97,11 @@ class MorphologyView(WorkspaceView, QWidget):
         self.plot.tip = self._tip
         self.plot.synapseClicked.connect(self._clicked)
         self.plot.boxSelected.connect(self._boxed)
-        self.status_bar = RequestStatusBar(self.runner, self.label_runner)
+        self.selection_bar = SynapseSelectionBar(self)
+        self.selection_bar.resultRequested.connect(self.resultReady)
+        self.status_bar = RequestStatusBar(self.runner, self.label_runner,
+                                           self.selection_bar.export_runner)
+        self.selection_bar.message.connect(self.status_bar.show_text)
         self.status_bar.show_text("Hover a synapse for its partner; click it to inspect the "
                                   "partner; Shift+drag selects synapses.")
         lay = QVBoxLayout(self)
@@ -101,6 +111,7 @@ class MorphologyView(WorkspaceView, QWidget):
         lay.addWidget(self.counts_label)
         lay.addWidget(self.notes_label)
         lay.addWidget(self.plot, 1)
+        lay.addWidget(self.selection_bar)
         lay.addWidget(self.status_bar)
 
     # ---- public API ------------------------------------------------------------------
@@ -111,6 +122,7 @@ class MorphologyView(WorkspaceView, QWidget):
         self.runner.cancel(quiet=True)
         self.label_runner.cancel(quiet=True)
         self.data, self._labels = None, {}
+        self.selection_bar.clear()
         self.plot.clear()
         self.table_combo.blockSignals(True)
         self.table_combo.clear()
@@ -139,6 +151,7 @@ class MorphologyView(WorkspaceView, QWidget):
     def _loaded(self, result) -> None:
         self.data, self.target_table = result
         self._labels = {}
+        self.selection_bar.clear()
         d = self.data
         sk = d.skeleton
         comps = ", ".join(f"{k} {v:,}" for k, v in sk.compartment_counts().items())
@@ -186,7 +199,8 @@ class MorphologyView(WorkspaceView, QWidget):
 
     def _labels_in(self, key, series) -> None:
         self._labels[key] = series
-        what = "synapses with a target prediction" if key[0] == "target" else "partners"
+        what = "synapses with a target prediction" if key[0] == "target" else \
+            "partner cells (of inputs and outputs)"
         self.status_bar.show_text(f"{len(series):,} {what} found in {key[1]}.")
         self._redraw()
 
@@ -288,6 +302,8 @@ class MorphologyView(WorkspaceView, QWidget):
     def _boxed(self, rows) -> None:
         frame = self.data.synapses.iloc[np.asarray(rows, dtype=np.int64)]
         self.status_bar.show_text(f"{len(frame):,} synapses selected.")
+        self.selection_bar.set_selection(self.ws, frame, self.data.root_id,
+                                         self.ws.synapse_table().name if len(frame) else "")
         self.synapsesSelected.emit(frame)
 
     def _error(self, err: CavernError) -> None:
