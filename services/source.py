@@ -169,5 +169,20 @@ class DataSource(ABC):
                             "can be made.", hint="Share the long link, or connect to a CAVE "
                                                  "server (File > Connect to CAVE server).")
 
+    def segment_property_source(self, datastack: str, table: str,
+                                version: int | None = None) -> str | None:
+        """A Neuroglancer source of ``table``'s segment properties (cell-type labels) that
+        this source's server serves, or None (links then say labels are only in the live
+        viewer)."""
+        return None
+
+    def fetch_state(self, datastack: str, url: str) -> dict:
+        """The Neuroglancer state a short link points at (stored on this source's state
+        server), as JSON."""
+        from models.errors import NotFoundError
+        raise NotFoundError("Local data has no Neuroglancer state server, so a short link "
+                            "cannot be read.", hint="Paste the full link, or connect to the "
+                                                    "CAVE server the link belongs to.")
+
     def close(self) -> None:
         pass

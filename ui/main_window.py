@@ -376,6 +376,8 @@ class MainWindow(WindowActions, QMainWindow):
                                            self.inspector.id_edit.setFocus()))
         cells_menu.addAction(inspect)
         cells_menu.addAction(self.link_action)
+        from ui.neuroglancer.link_import_dialog import install_link_import  # paste a link
+        self.import_link_action = install_link_import(self, cells_menu)
         from ui.neuroglancer.window_hooks import install_viewer  # View > Neuroglancer viewer
         self.neuroglancer = install_viewer(self)
 

@@ -48,3 +48,28 @@ def short_link(link: NeuroglancerLink, uploader: Uploader, server: str = "the st
         raise InvalidInputError(f"The state server returned no link (got {url!r}).")
     return replace(link, url=url, notes=link.notes + (f"Short link to a state stored on "
                                                        f"{server} ({link.length:,} characters).",))
+
+
+def add_segment_source(state: dict, source_url: str) -> dict:
+    """A copy of the state whose segmentation layer has ``source_url`` as one more source
+    (e.g. segment properties: labels and tags of its segments)."""
+    from services.links.neuroglancer_links import SEG_LAYER
+    layers = []
+    for lay in state.get("layers", []):
+        if lay.get("name") == SEG_LAYER:
+            src = lay.get("source")
+            srcs = list(src) if isinstance(src, list) else ([src] if src else [])
+            lay = dict(lay, source=srcs + [{"url": source_url}])
+        layers.append(lay)
+    return dict(state, layers=layers)
+
+
+def with_segment_properties(link: NeuroglancerLink, source_url: str, note: str
+                            ) -> NeuroglancerLink:
+    """The link with a segment-properties source on its segmentation layer (URL rebuilt)."""
+    from neuroglancer.url_state import to_url_fragment
+    from services.links.neuroglancer_links import site_url
+    state = add_segment_source(link.state, source_url)
+    _, base = site_url(link.site)
+    return replace(link, url=f"{base}#!{to_url_fragment(state)}", state=state,
+                   notes=link.notes + (note,))

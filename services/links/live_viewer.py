@@ -24,7 +24,11 @@ from services.links import neuroglancer_links as ngl
 
 INSPECT_ACTION = "cavern-inspect"
 INSPECT_KEY = "keyi"  # Neuroglancer's name of the i key
-SITE = "neuroglancer"  # the package's bundled client follows Neuroglancer main
+SITE = "neuroglancer"
+# The package's bundled client predates bool annotation properties: a layer with one is
+# dropped whole in the browser (found by tests/e2e/test_viewer_browser.py). Tags go as
+# uint8 properties, named by their tag (the client ignores Spelunker's "tag" key).
+LIVE_CAPABILITIES = "live"
 MAX_LIVE_ANNOTATIONS = 10_000  # no URL to keep short, but every point is sent to the browser
 
 
@@ -55,7 +59,9 @@ def selection_state(ds: DatastackInfo, sel: Selection,
     ids = [int(i) for i in dict.fromkeys(sel.root_ids) if int(i) != 0][:ngl.MAX_SEGMENTS]
     somas = {int(k): v for k, v in (sel.soma_positions_vx or {}).items() if v is not None}
     center = next((somas[i] for i in ids if i in somas), None)
-    vs, _name, _url = ngl._viewer(ds, SITE, center, ids, sel.colors)
+    from nglui.statebuilder.capabilities import Capabilities
+    vs, _name, _url = ngl._viewer(ds, SITE, center, ids, sel.colors,
+                                  capabilities=Capabilities(source=LIVE_CAPABILITIES))
     notes: list[str] = []
     firsts = [ngl._add_somas(vs, ds, ids, somas).first_vx] if somas else []
     if sel.synapses is not None and len(sel.synapses) and ids:
@@ -83,9 +89,35 @@ def selection_state(ds: DatastackInfo, sel: Selection,
             vs.position = center
     vs.set_selected_layer(ngl.SEG_LAYER)
     try:
-        return vs.to_dict(), notes
+        return _named_tags(vs.to_dict()), notes
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInputError(f"The Neuroglancer state could not be built: {exc}") from None
+
+
+def _named_tags(state: dict) -> dict:
+    """Tag properties named by their tag (``input``, ``t_23P``) rather than ``tag0``: the
+    bundled client shows a property's id, and ids must be identifiers."""
+    import re
+    for lay in state.get("layers", []):
+        used: set[str] = set()
+        for prop in lay.get("annotationProperties") or []:
+            tag = prop.get("tag")
+            if not tag:
+                continue
+            name = re.sub(r"[^a-zA-Z0-9_]", "_", str(tag))
+            name = name if re.match(r"^[a-z]", name) else f"t_{name}"
+            while name in used:
+                name += "_"
+            used.add(name)
+            prop["id"] = name
+    return state
+
+
+def with_labels(state: dict, labels_url: str | None) -> dict:
+    """The state with ``labels_url`` (segment properties) as one more source of its
+    segmentation layer."""
+    from services.links.link_state import add_segment_source
+    return add_segment_source(state, labels_url) if labels_url else state
 
 
 def _root_id(value) -> int | None:
@@ -115,6 +147,9 @@ class LiveViewer:
         # viewer state's lock only: Cavern's own changes are never reported back)
         self._server = None
         self.notes: list[str] = []
+        from services.links.segment_property_server import SegmentPropertyServer
+        self._props = SegmentPropertyServer()  # cell-type labels, served on loopback
+        self.labels_url: str | None = None
 
     @property
     def running(self) -> bool:
@@ -147,6 +182,8 @@ class LiveViewer:
                 s.status_messages["cavern"] = "Cavern: press i over a cell to inspect it"
             viewer.shared_state.add_changed_callback(self._state_changed)
             self._viewer = viewer
+        if self._ds is not None and self._ds.name != ds.name:
+            self.labels_url = None  # another datastack's cells
         self._ds = None
         self.show(ds, Selection())
         return self.url
@@ -163,7 +200,7 @@ class LiveViewer:
         """Put a built state's layers in the viewer; the view (zoom, orientation) stays,
         it moves to the selection's position. A new datastack replaces everything."""
         import neuroglancer
-        new = neuroglancer.ViewerState(state)
+        new = neuroglancer.ViewerState(with_labels(state, self.labels_url))
         segs = ({int(s) for s in new.layers[ngl.SEG_LAYER].segments}
                 if ngl.SEG_LAYER in new.layers else set())
         with self._viewer.txn() as s:
@@ -177,6 +214,26 @@ class LiveViewer:
             s.selected_layer.layer = ngl.SEG_LAYER
             s.selected_layer.visible = False
         self._ds = ds
+
+    def set_labels(self, ds: DatastackInfo, document: dict | None) -> str | None:
+        """Serve a segment-properties document (labels, tags) and show it on the viewer's
+        segmentation layer; None takes the labels away. Returns the source URL."""
+        if self._viewer is None:
+            raise CavernError("The Neuroglancer viewer is not running.")
+        import neuroglancer
+        old = self.labels_url
+        self.labels_url = self._props.publish(document) if document else None
+        if self._ds is None or self._ds.name != ds.name:
+            return self.labels_url
+        with self._viewer.txn() as s:  # only the layer's sources change: what the user
+            if ngl.SEG_LAYER in s.layers:  # selected there since stays
+                lay = s.layers[ngl.SEG_LAYER].layer.to_json()
+                srcs = lay.get("source")
+                srcs = list(srcs) if isinstance(srcs, list) else ([srcs] if srcs else [])
+                srcs = [x for x in srcs if (x.get("url") if isinstance(x, dict) else x) != old]
+                lay["source"] = srcs + ([{"url": self.labels_url}] if self.labels_url else [])
+                s.layers[ngl.SEG_LAYER] = neuroglancer.SegmentationLayer(lay)
+        return self.labels_url
 
     def selected_ids(self) -> list[int]:
         if self._viewer is None:
@@ -219,6 +276,8 @@ class LiveViewer:
             return
         import neuroglancer
         viewer.shared_state.remove_changed_callback(self._state_changed)
+        self._props.stop()
+        self.labels_url = None
         server = self._server
         self._server = None
         neuroglancer.stop()  # joins the server's thread

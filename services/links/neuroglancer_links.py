@@ -42,6 +42,7 @@ _CAPABILITIES = {"spelunker": "spelunker", "neuroglancer": "main"}
 MAX_ANNOTATIONS = 2000  # ~200 URL characters each: keeps a link near 400 kB at most
 MAX_SEGMENTS = 300  # every selected segment loads a mesh in the viewer
 LONG_URL = 100_000  # beyond this, browsers and chat tools start to choke: suggest shortening
+BROWSER_URL_LIMIT = 2_000_000  # Chromium refuses longer URLs outright (2 MB)
 
 CELL_LAYER, IMAGE_LAYER, SEG_LAYER = "cells", "imagery", "segmentation"
 MAX_TAGS = 20  # tag values of one layer (each gets a key binding in the viewer); rest: "other"
@@ -79,7 +80,7 @@ def site_url(site: str | None = None) -> tuple[str, str]:
 
 # ----------------------------------------------------------------------------- building blocks
 def _viewer(ds: DatastackInfo, site: str, center_vx=None, segments: Iterable[int] = (),
-            colors: Mapping[int, str] | None = None):
+            colors: Mapping[int, str] | None = None, capabilities=None):
     from nglui.statebuilder import ViewerState
     name, url = site_url(site)
     if not ds.segmentation_source:
@@ -92,7 +93,8 @@ def _viewer(ds: DatastackInfo, site: str, center_vx=None, segments: Iterable[int
         if c.size == 3 and np.isfinite(c).all():
             center = [float(v) for v in c]
     vs = ViewerState(target_url=url, dimensions=list(ds.voxel_resolution), position=center,
-                     infer_coordinates=False, capabilities=_CAPABILITIES.get(name, "main"))
+                     infer_coordinates=False,
+                     capabilities=capabilities or _CAPABILITIES.get(name, "main"))
     if ds.image_source:
         vs.add_image_layer(ds.image_source, name=IMAGE_LAYER)
     segs = [int(s) for s in segments]
@@ -123,8 +125,9 @@ def _finish(vs, name: str, url: str, n_ann: int, n_dropped: int, notes: list[str
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInputError(f"The Neuroglancer state could not be built: {exc}") from None
     if len(link) > LONG_URL:
-        notes.append(f"The link is {len(link):,} characters long: share a short link "
-                     "(needs a CAVE connection) or show fewer rows.")
+        notes.append(f"The link is {len(link):,} characters long, more than browsers and "
+                     "chat tools handle well: use a short link (needs a CAVE connection), "
+                     "Cavern's live viewer (View > Neuroglancer viewer), or fewer rows.")
     return NeuroglancerLink(link, n_ann, n_dropped, tuple(notes), name, state)
 
 

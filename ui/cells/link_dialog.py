@@ -5,6 +5,8 @@ query's desired_resolution, else the datastack's voxels); cells in root-id colum
 selected; "Tags by" tags each point with a column's value (e.g. cell_type) in one layer. A
 frame of a cell and its partners (``attrs[PARTNERS_ATTR]``) links their somas and synapses.
 Building runs in a worker; long links say what was left out and can be shortened on CAVE.
+A link longer than browsers handle well offers the short link (CAVE) and Cavern's live
+viewer, which has no URL to outgrow; one over Chromium's 2 MB limit is not opened.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 from models.errors import CancelledError, CavernError
 from services.links import neuroglancer_links as ngl
 from services.links.partners_link import PARTNERS_ATTR, cell_partners_link
+from services.links.segment_labels import label_link
 from services.cells.cell_inspection import SITE_CHOICES, short_cell_link
 from ui.common import status_sink
 from ui.common.request_status_bar import RequestStatusBar
@@ -47,8 +50,11 @@ class LinkDialog(QDialog):
     linkReady = Signal(object)  # NeuroglancerLink
 
     def __init__(self, ws, frame, group_by: str | None = None, site: str | None = None,
-                 parent=None):
+                 parent=None, viewer=None):
         super().__init__(parent)
+        # the window's live viewer (ui.neuroglancer.viewer_controller), for long links
+        self.viewer = viewer if viewer is not None else getattr(
+            parent.window() if parent is not None else None, "neuroglancer", None)
         self.setWindowTitle("Neuroglancer link of the selected rows")
         self.ws, self.frame = ws, frame
         datastack = ws.datastack
@@ -107,9 +113,13 @@ class LinkDialog(QDialog):
         self.short_button.setToolTip("Store the state on the CAVE state server and use its "
                                      "short link (needs a CAVE connection)")
         self.short_button.setVisible(ws.source.has_state_server)
+        self.viewer_button = QPushButton("Live viewer instead")
+        self.viewer_button.setToolTip("Show these rows in Cavern's live Neuroglancer viewer "
+                                      "(View > Neuroglancer viewer): no URL to outgrow")
+        self.viewer_button.setVisible(False)  # offered when the link is long
         self.close_button = QPushButton("Close", toolTip="Close this dialog")
         buttons = QHBoxLayout()
-        for b in (self.open_button, self.copy_button, self.short_button):
+        for b in (self.open_button, self.copy_button, self.short_button, self.viewer_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
@@ -123,6 +133,7 @@ class LinkDialog(QDialog):
         self.open_button.clicked.connect(lambda: self._with_link(self._open))
         self.copy_button.clicked.connect(lambda: self._with_link(self._copy))
         self.short_button.clicked.connect(self._shorten)
+        self.viewer_button.clicked.connect(self._to_viewer)
         self.close_button.clicked.connect(self.close)
         for combo in (self.position_combo, self.group_combo, self.site_combo):
             combo.currentIndexChanged.connect(self._forget)
@@ -151,9 +162,11 @@ class LinkDialog(QDialog):
         def job(cancel=None):
             if partners_of is not None:
                 ids = [int(r) for r in frame["pt_root_id"] if int(r) != int(partners_of)]
-                return cell_partners_link(ws, partners_of, ids, site=opts["site"],
-                                          cancel=cancel)
-            return ngl.rows_link(ws.info, frame, **opts)
+                return label_link(ws, cell_partners_link(ws, partners_of, ids,
+                                                         site=opts["site"], cancel=cancel),
+                                  cancel)
+            link = ngl.rows_link(ws.info, frame, **opts)
+            return label_link(ws, link, cancel)  # labels from CAVE, or a note saying why not
 
         def done(link):
             self._set_link(link)
@@ -166,7 +179,27 @@ class LinkDialog(QDialog):
         self.link = link
         self.status_bar.show_text(link_summary_html(link),
                                   "note" if (link.n_dropped or link.notes) else "", rich=True)
+        long = link.is_long  # a short link is never long: the offers go away
+        self.viewer_button.setVisible(long and self.viewer is not None)
+        self.short_button.setDefault(long and self.ws.source.has_state_server)
+        self.open_button.setEnabled(link.length <= ngl.BROWSER_URL_LIMIT)
         self.linkReady.emit(link)
+
+    def _to_viewer(self) -> None:
+        """The rows in the live viewer (started if needed), tagged as the link would be."""
+        from services.connectivity.aggregation import as_root_ids
+        from services.links.live_viewer import Selection
+        frame, opts = self.frame, self.options()
+        ids: list[int] = []
+        for c in ngl.root_id_columns(frame):
+            ids.extend(int(v) for v in as_root_ids(frame[c], c) if v != 0)
+        rows = frame if opts["position_column"] and self.partners_of is None else None
+        self.viewer.show_selection(Selection(
+            tuple(dict.fromkeys(ids)), rows=rows, rows_resolution=self.resolution,
+            tag_column=opts["group_column"], what=f"{len(frame):,} rows"))
+        if not self.viewer.running:
+            self.viewer.open_viewer()
+        self._say("Shown in the live viewer (View > Neuroglancer viewer).")
 
     def _with_link(self, then) -> None:
         if self.link is None:
@@ -187,6 +220,12 @@ class LinkDialog(QDialog):
         self._with_link(go)
 
     def _open(self, link) -> None:
+        if link.length > ngl.BROWSER_URL_LIMIT:
+            self._error(CavernError(
+                f"This link is {link.length:,} characters: browsers refuse links over "
+                f"{ngl.BROWSER_URL_LIMIT // 1_000_000} MB.",
+                hint="Use Short link (CAVE) or Live viewer instead, or select fewer rows."))
+            return
         if not QDesktopServices.openUrl(QUrl(link.url, QUrl.ParsingMode.TolerantMode)):
             err = CavernError("No web browser could be started.",
                               hint="Use Copy link and paste it into a browser.")

@@ -28,6 +28,7 @@ class NeuroglancerController(QObject):
     segmentsSelected = Signal(list)  # root ids the user selected in the viewer
     selectionShown = Signal(dict)  # the state pushed to the viewer
     started = Signal(str)  # the viewer's URL
+    labelsShown = Signal(object)  # services.links.segment_labels.SegmentLabels
     message = Signal(str)
     _event = Signal(object)  # a ViewerEvent, emitted on the viewer's server thread
 
@@ -38,6 +39,9 @@ class NeuroglancerController(QObject):
         self.live = LiveViewer(self._event.emit)  # the only thing done on its thread
         self._event.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self.runner = RequestRunner(self)
+        self.labels_runner = RequestRunner(self)  # cell-type labels of the segments
+        self.labels = None
+        self._labels_for = None  # the workspace whose labels are shown (or loading)
         self._pending: Selection | None = None
         self._timer = QTimer(self, singleShot=True, interval=PUSH_DELAY_MS)
         self._timer.timeout.connect(self._push)
@@ -57,6 +61,7 @@ class NeuroglancerController(QObject):
         self.runner.cancel(quiet=True)
         if self.running and ws is not None:
             self._guard(lambda: self.live.start(ws.info))
+            self._load_labels()
 
     def open_viewer(self) -> str | None:
         """Start (or reuse) the viewer, open it in the browser; returns its URL."""
@@ -68,6 +73,7 @@ class NeuroglancerController(QObject):
             return None
         if self._pending is not None:
             self._timer.start()
+        self._load_labels()
         self.started.emit(url)
         self.message.emit(f"Neuroglancer viewer at {url} (this computer only). Select cells "
                           "in Cavern to show them; press i over a cell there to inspect it.")
@@ -111,9 +117,36 @@ class NeuroglancerController(QObject):
 
         self.runner.run(build, on_result=done, on_error=self._error)
 
+    def _load_labels(self) -> None:
+        """Label the viewer's segments with their cell types (a worker reads the table)."""
+        ws = self.ws
+        if ws is None or not self.running or self._labels_for is ws:
+            return
+        self._labels_for, self.labels = ws, None
+
+        def done(labels):
+            if not self.running or self.ws is not ws:
+                return
+            if self._guard(lambda: self.live.set_labels(ws.info, labels.document)) is None:
+                return
+            self.labels = labels
+            self.message.emit(
+                f"Neuroglancer viewer: {labels.n_segments:,} cells labelled with their types "
+                f"from {labels.table} (these labels are in this viewer only, not in links).")
+            self.labelsShown.emit(labels)
+
+        def failed(err):
+            if not isinstance(err, CancelledError):
+                self.message.emit(f"Neuroglancer viewer: no cell-type labels ({err})")
+
+        from services.links.segment_labels import cell_type_labels
+        self.labels_runner.run(cell_type_labels, ws, on_result=done, on_error=failed)
+
     def stop(self) -> None:
         self._timer.stop()
         self.runner.cancel(quiet=True)
+        self.labels_runner.cancel(quiet=True)
+        self._labels_for = self.labels = None
         self.live.stop()
 
     # ---- viewer -> Cavern (GUI thread) -------------------------------------------------
