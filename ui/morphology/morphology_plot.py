@@ -43,6 +43,7 @@ class MorphologyPlot(pg.PlotWidget):
         self.setAspectLocked(True)
         self.showGrid(x=False, y=False)
         self.legend = self.addLegend(offset=(10, 10), labelTextSize="9pt",
+                                     labelTextColor="#1a1a1a",  # readable, not pyqtgraph's grey
                                      brush=pg.mkBrush(255, 255, 255, 220))
         self.scale_bar = None
         self._xy = np.zeros((0, 2))
