@@ -119,7 +119,7 @@ def test_synapses_per_connection_of_the_pinky_matrix(qtbot, panel, sample_source
                & (syn.post_pt_root_id == first.post_pt_root_id)]["size"]
     assert np.log(first.size_sum) == pytest.approx(np.log(float(pair.sum())))  # ln Σ size
     files = view.export_all(str(tmp_path))
-    assert len(files) == 8 and all(Path(f).stat().st_size > 1000 for f in files)
+    assert len(files) == 12 and all(Path(f).stat().st_size > 1000 for f in files)
     shot(panel, "3_5_pinky_matrix_population", tmp_path)
 
 

@@ -1,9 +1,11 @@
-"""Right-click "Copy image" and "Export image…" (PNG or SVG) on a plot widget.
+"""Right-click "Copy image" and "Export image…" (PNG, SVG or PDF) on a plot widget.
 
 A pyqtgraph plot whose view-box menu is on gets the two actions at the top of that menu
 (its axis and mouse options stay); any other widget (the matrix image, whose view-box menu
 is off) gets a menu of its own. Exports are written atomically: a temporary file beside
-the target, then ``os.replace``, so a failed export never leaves half a file.
+the target, then ``os.replace``, so a failed export never leaves half a file. A PDF is
+vector, :data:`PDF_WIDTH_MM` wide (a double-column figure); every plot's axes are drawn in
+dark text so an exported figure is readable on paper.
 """
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ from PySide6.QtCore import QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QPainter
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-FILTERS = "PNG image (*.png);;SVG image (*.svg)"
+FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
+SUFFIXES = (".png", ".svg", ".pdf")
+PDF_WIDTH_MM = 180.0  # a double-column journal figure
+DARK_TEXT = "#1a1a1a"
 
 
 def widget_image(widget: QWidget):
@@ -43,23 +48,56 @@ def write_svg(widget: QWidget, path: str) -> None:
         painter.end()
 
 
-def export_image(widget: QWidget, path: str) -> str:
-    """Write ``widget`` to ``path`` (.svg: SVG, anything else: PNG; a path without a
-    suffix gets .png). Atomic: a temporary file beside it, then os.replace. Raises OSError."""
+def _source_rect(widget: QWidget) -> QRectF:
+    from PySide6.QtWidgets import QGraphicsView
+    if isinstance(widget, QGraphicsView):
+        return QRectF(widget.viewport().rect())
+    size = widget.size() if not widget.size().isEmpty() else QSize(640, 480)
+    return QRectF(0, 0, size.width(), size.height())
+
+
+def write_pdf(widget: QWidget, path: str, width_mm: float = PDF_WIDTH_MM) -> None:
+    """``widget`` as a one-page vector PDF ``width_mm`` wide, its aspect kept (a pyqtgraph
+    view's scene is drawn as vectors, text stays text). Raises OSError if Qt cannot."""
+    from PySide6.QtCore import QMarginsF, QSizeF
+    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
+    from PySide6.QtWidgets import QGraphicsView
+    source = _source_rect(widget)
+    height_mm = width_mm * source.height() / max(source.width(), 1.0)
+    writer = QPdfWriter(path)
+    # The screen's dpi, not 300: pyqtgraph's axes replay QPictures, which Qt rescales (and
+    # misplaces) on a device of another dpi. A PDF is vectors whatever its dpi says.
+    writer.setResolution(max(int(widget.logicalDpiX()), 72))
+    writer.setCreator("Cavern")
+    writer.setTitle(widget.objectName() or "Cavern plot")
+    writer.setPageLayout(QPageLayout(
+        QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter, "Cavern figure"),
+        QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(f"Could not start a PDF at {path}")
+    try:
+        target = QRectF(0, 0, writer.width(), writer.height())
+        if isinstance(widget, QGraphicsView):
+            widget.render(painter, target, source.toRect())
+        else:
+            painter.scale(target.width() / source.width(), target.height() / source.height())
+            widget.render(painter, QPoint(0, 0))
+    finally:
+        painter.end()
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path``:
+    a failed or empty write leaves neither half a file nor the temporary one."""
     target = Path(path)
-    if target.suffix.lower() not in (".png", ".svg"):
-        target = target.with_name(target.name + ".png")
-    svg = target.suffix.lower() == ".svg"
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
                                dir=str(target.parent))
     os.close(fd)
     try:
-        if svg:
-            write_svg(widget, tmp)
-            if os.path.getsize(tmp) == 0:
-                raise OSError(f"Could not write an SVG image to {target}")
-        elif not widget_image(widget).save(tmp, "PNG"):
-            raise OSError(f"Could not write a PNG image to {target}")
+        write(tmp)
+        if os.path.getsize(tmp) == 0:
+            raise OSError(f"Nothing was written for '{target.name}'.")
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -67,7 +105,40 @@ def export_image(widget: QWidget, path: str) -> str:
         except OSError:
             pass
         raise
-    return str(target)
+    return target
+
+
+def export_image(widget: QWidget, path: str) -> str:
+    """Write ``widget`` to ``path`` (.svg: SVG, .pdf: PDF, anything else: PNG; a path
+    without a suffix gets .png). Atomic (:func:`write_atomically`). Raises OSError."""
+    target = Path(path)
+    if target.suffix.lower() not in SUFFIXES:
+        target = target.with_name(target.name + ".png")
+    kind = target.suffix.lower()
+
+    def write(tmp: str) -> None:
+        if kind == ".svg":
+            write_svg(widget, tmp)
+        elif kind == ".pdf":
+            write_pdf(widget, tmp)
+        elif not widget_image(widget).save(tmp, "PNG"):
+            raise OSError(f"Could not write a PNG image to {target}")
+    return str(write_atomically(target, write))
+
+
+def darken_text(widget: QWidget) -> None:
+    """Draw every light (pyqtgraph's default grey) axis of ``widget``'s scene in dark text:
+    grey ticks and labels vanish on paper."""
+    import pyqtgraph as pg
+    scene = widget.scene() if hasattr(widget, "scene") else None
+    if scene is None:
+        return
+    for item in scene.items():
+        if isinstance(item, pg.AxisItem):
+            if item.pen().color().lightness() > 100:
+                item.setPen(pg.mkPen(DARK_TEXT))
+            if item.textPen().color().lightness() > 100:
+                item.setTextPen(pg.mkPen(DARK_TEXT))
 
 
 class PlotImageMenu:
@@ -81,7 +152,7 @@ class PlotImageMenu:
         self.copy_action.setToolTip("Copy the plot to the clipboard as an image")
         self.copy_action.triggered.connect(self.copy)
         self.export_action = QAction("Export image…", widget)
-        self.export_action.setToolTip("Save the plot as a PNG or SVG file")
+        self.export_action.setToolTip("Save the plot as a PNG, SVG or PDF file")
         self.export_action.triggered.connect(lambda: self.export())
         self.actions = [self.copy_action, self.export_action]
         vb_menu = _view_box_menu(widget)
@@ -113,7 +184,8 @@ class PlotImageMenu:
             if not path:
                 return None
             if not Path(path).suffix:
-                path += ".svg" if chosen.startswith("SVG") else ".png"
+                path += (".svg" if chosen.startswith("SVG") else
+                         ".pdf" if chosen.startswith("PDF") else ".png")
         try:
             written = export_image(self.widget, path)
         except OSError as exc:
@@ -137,4 +209,5 @@ def _view_box_menu(widget) -> QMenu | None:
 def install_plot_menu(widget: QWidget, name: str = "plot",
                       message: Callable[[str], None] | None = None) -> PlotImageMenu:
     widget.image_menu = PlotImageMenu(widget, name, message)
+    darken_text(widget)
     return widget.image_menu

@@ -23,6 +23,8 @@ def matrix_image(matrix: ConnectivityMatrix, weight: str = "count") -> MatrixIma
 # White for "no connection", then light to dark blue so a single weak synapse is visible.
 CMAP = pg.ColorMap([0.0, 1e-6, 1.0], [(255, 255, 255), (158, 202, 225), (8, 48, 107)])
 LINE_PEN = pg.mkPen((200, 60, 40), width=1)
+HIGHLIGHT_RGBA = (255, 127, 14, 70)  # selected cells' rows and columns: translucent orange
+MAX_HIGHLIGHT_RUNS = 2000
 
 
 class MatrixImagePlot(pg.GraphicsLayoutWidget):
@@ -57,6 +59,9 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         self.matrix: ConnectivityMatrix | None = None
         self.image: MatrixImage | None = None
         self._lines: list = []
+        self._highlights: list = []  # shaded rows/columns of the selected cells
+        self._highlight_ids = np.zeros(0, np.int64)  # kept across redraws of the matrix
+        self.highlighted = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         self.scene().sigMouseMoved.connect(self._moved)
         self.plot.getViewBox().sigResized.connect(self._label_blocks)
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -70,6 +75,7 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         for line in self._lines:
             self.plot.removeItem(line)
         self._lines = []
+        self._remove_highlights()  # the old matrix's rows and columns
         self.matrix = matrix
         if matrix is None or 0 in matrix.shape:
             self.image = None
@@ -95,6 +101,42 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
         self.colorbar.axis.setLabel(weight.replace("_", " "))
         self._draw_blocks(matrix)
         self.reset_zoom()
+        self.highlight_cells(self._highlight_ids)  # the selection stays across redraws
+
+    def _remove_highlights(self) -> None:
+        for item in self._highlights:
+            self.plot.removeItem(item)
+        self._highlights = []
+        self.highlighted = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    def highlight_cells(self, ids) -> int:
+        """Shade the rows and columns of these root ids (the shared cell selection);
+        returns how many rows + columns are shaded."""
+        self._remove_highlights()
+        self._highlight_ids = ids
+        m = self.matrix
+        if m is None or 0 in m.shape or len(ids) == 0:
+            return 0
+        ids = np.asarray(ids, dtype=np.int64)
+        rows = np.flatnonzero(np.isin(m.row_ids, ids))
+        cols = np.flatnonzero(np.isin(m.col_ids, ids))
+        n_rows, n_cols = m.shape
+        from PySide6.QtWidgets import QGraphicsRectItem
+        for idx, horizontal in ((rows, True), (cols, False)):
+            if not idx.size:
+                continue
+            runs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)
+            for run in runs[:MAX_HIGHLIGHT_RUNS]:
+                a, b = int(run[0]), int(run[-1]) + 1
+                rect = (QGraphicsRectItem(0, a, n_cols, b - a) if horizontal
+                        else QGraphicsRectItem(a, 0, b - a, n_rows))
+                rect.setBrush(pg.mkBrush(*HIGHLIGHT_RGBA))
+                rect.setPen(pg.mkPen(None))
+                rect.setZValue(5)
+                self.plot.addItem(rect)
+                self._highlights.append(rect)
+        self.highlighted = (rows, cols)
+        return int(rows.size + cols.size)
 
     def reset_zoom(self) -> None:
         """Show the whole matrix (cells stay square)."""

@@ -1,9 +1,8 @@
 """Shared look and export of the tutorial figures: white background, dark readable text,
-a categorical palette, and PNG/SVG written atomically (temporary file + os.replace)."""
+a categorical palette, and PNG/SVG/PDF written atomically (temporary file + os.replace)."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -50,17 +49,20 @@ def add_legend(plot: pg.PlotWidget) -> pg.LegendItem:
 
 
 def export_plot(widget, path: str | os.PathLike, width: int = 1600) -> Path:
-    """PNG (``width`` px wide, publication size) or SVG of ``widget``'s scene, written to a
-    temporary file beside ``path`` and moved over it: a failed export leaves no half file."""
+    """PNG (``width`` px wide, publication size), SVG or PDF (vector, 180 mm wide) of
+    ``widget``'s scene, written to a temporary file beside ``path`` and moved over it: a
+    failed export leaves no half file."""
+    from ui.common.plot_image_menu import write_atomically, write_pdf
     target = Path(path)
     suffix = target.suffix.lower()
-    if suffix not in (".png", ".svg"):
-        raise ValueError(f"Export as .png or .svg, not '{suffix or 'no extension'}'.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    try:
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"Export as .png, .svg or .pdf, not '{suffix or 'no extension'}'.")
+
+    def write(tmp: str) -> None:
         scene = widget.scene()
-        if suffix == ".png":
+        if suffix == ".pdf":
+            write_pdf(widget, tmp)
+        elif suffix == ".png":
             import pyqtgraph.exporters as ex
             item = widget.getPlotItem() if hasattr(widget, "getPlotItem") else scene
             exporter = ex.ImageExporter(item)
@@ -79,14 +81,7 @@ def export_plot(widget, path: str | os.PathLike, width: int = 1600) -> Path:
                 scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
             finally:
                 painter.end()
-        if os.path.getsize(tmp) == 0:
-            raise OSError(f"Nothing was written for '{target.name}'.")
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    return write_atomically(target, write)
 
 
 def bar_histogram(plot: pg.PlotWidget, x, heights, colour: str, name: str | None = None,

@@ -21,6 +21,27 @@ def _tables(ws: Workspace, cancel=None):
     return {n: list(t.kinds) for n, t in sorted(ws.tables().items())}
 
 
+def join_spec_of(result) -> JoinSpec | None:
+    """The JoinSpec a result was made by (None: not a join)."""
+    frame = getattr(result, "frame", None)
+    attrs = getattr(frame, "attrs", None) or {}
+    spec = attrs.get("join_spec")
+    return spec if isinstance(spec, JoinSpec) else None
+
+
+def join_python_code(result, ws: Workspace) -> str:
+    """caveclient + pandas code of the join that made ``result`` (its datastack and
+    version), with the server on CAVE; on a local sample, the CAVE datastack it mirrors."""
+    spec = join_spec_of(result)
+    ds = getattr(ws.info, "cave_datastack", "") or ws.datastack
+    local = getattr(ws.source, "kind", "") == "local"
+    server = "" if local else getattr(ws.source, "server", "") or ""
+    code = spec.to_python(ds, result.spec.version, server)
+    if local:
+        code = "# Local sample datastack: on a CAVE server the same join reads:\n" + code
+    return code
+
+
 class JoinView(QWidget):
     joinReady = Signal(object)  # QueryResult of the join
 
@@ -140,10 +161,7 @@ class JoinView(QWidget):
         self.joinReady.emit(self.result)
 
     def python_code(self) -> str:
-        spec = self.result.frame.attrs["join_spec"]
-        info = self.ws.info
-        ds = getattr(info, "cave_datastack", "") or self.ws.datastack
-        return spec.to_python(ds, self.ws.version)
+        return join_python_code(self.result, self.ws)
 
     def copy_python(self) -> None:
         if self.result is not None:

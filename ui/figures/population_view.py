@@ -2,8 +2,9 @@
 synapses per connection (discrete bins), the same split by broad type (two groups side
 by side, E→E beside I→E by default) and summed synapse size per connection (linear or
 log x, optional density curve). The population is all pairs of the matrix of a cell
-table, or every connection of a synapse table (typed by a per-synapse type column and/or
-a cell-type table). The broad-type mapping is stated and editable."""
+table, every connection of a synapse table, or one cell's partners (its inputs or
+outputs in a synapse table), typed by a per-synapse type column and/or a cell-type
+table. The broad-type mapping is stated and editable."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,13 +15,16 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
 
 from models.errors import InvalidInputError
 from services.connectivity import populations as pop
+from services.connectivity.partner_population import partner_population
 from services.connectivity.population_queries import set_connections, table_connections
 from services.workspace import Workspace
 from ui.common.styles import ERROR_STYLE, MUTED_STYLE
 from ui.common.workers import RequestRunner
+from ui.figures.compartment_controls import (CompartmentControls, compartment_population,
+                                             list_compartments)
 from ui.figures.figure_plots import TEXT, bar_histogram, colour_for, export_plot, make_plot
 
-MATRIX, SYNAPSES = "matrix", "synapses"
+MATRIX, SYNAPSES, PARTNERS = "matrix", "synapses", "partners"
 
 
 def _list_populations(ws: Workspace, cancel=None):
@@ -33,7 +37,8 @@ def _list_populations(ws: Workspace, cancel=None):
              for n in syn}
     return {"synapse_tables": syn, "cell_tables": cells, "type_cols": typed,
             "default_synapse": ws.info.synapse_table,
-            "cell_types": [r.name for r in ws.cell_type_tables() if r.version == ws.version]}
+            "cell_types": [r.name for r in ws.cell_type_tables() if r.version == ws.version],
+            "compartments": list_compartments(ws)}
 
 
 def _parse_mapping(text: str) -> dict[str, str]:
@@ -65,6 +70,14 @@ class PopulationView(QWidget):
         self.kind_combo = QComboBox(toolTip="Which connections make the population")
         self.kind_combo.addItem("all pairs of a cell table's matrix", MATRIX)
         self.kind_combo.addItem("every connection of a synapse table", SYNAPSES)
+        self.kind_combo.addItem("a cell's partners", PARTNERS)
+        self.root_edit = QLineEdit(placeholderText="root id", toolTip=(
+            "The cell whose partners make the population: one connection per partner"))
+        self.root_edit.setMinimumWidth(150)
+        self.direction_combo = QComboBox(toolTip="Its presynaptic partners (inputs) or "
+                                                 "its postsynaptic partners (outputs)")
+        self.direction_combo.addItem("inputs", "in")
+        self.direction_combo.addItem("outputs", "out")
         self.table_combo = QComboBox(toolTip="Cell table (matrix) or synapse table")
         self.pre_type_combo = QComboBox(toolTip="Per-synapse presynaptic type column")
         self.type_table_combo = QComboBox(toolTip="Cell-type table looked up for the cells")
@@ -84,14 +97,22 @@ class PopulationView(QWidget):
         self.redraw_button = QPushButton("Redraw", toolTip="Draw again with the groups and the "
                                                            "broad-type mapping as edited")
         self.export_button = QPushButton("Export…", enabled=False,
-                                         toolTip="Save the plots as PNG or SVG")
+                                         toolTip="Save the plots as PNG, SVG and PDF")
         self.status = QLabel(wordWrap=True)
         row1 = QHBoxLayout()
-        for w in (QLabel("Population:"), self.kind_combo, self.table_combo,
-                  QLabel("pre type column:"), self.pre_type_combo, QLabel("types from:"),
-                  self.type_table_combo, self.load_button):
+        self.root_label = QLabel("of")
+        for w in (self.root_edit, self.direction_combo, self.root_label):
+            w.setVisible(False)  # a cell's partners only
+        for w in (QLabel("Population:"), self.kind_combo, self.direction_combo,
+                  self.root_label, self.root_edit, self.table_combo):
             row1.addWidget(w)
         row1.addStretch(1)
+        # the types on a row of their own: long table names fit at 1280 px
+        row_types = QHBoxLayout()
+        for w in (QLabel("Types: pre type column"), self.pre_type_combo,
+                  QLabel("cell types from"), self.type_table_combo, self.load_button):
+            row_types.addWidget(w)
+        row_types.addStretch(1)
         row2 = QHBoxLayout()
         for w in (QLabel("Groups:"), self.group_a, QLabel("beside"), self.group_b,
                   QLabel("Broad types:"), self.mapping_edit, self.log_x, self.density,
@@ -111,12 +132,16 @@ class PopulationView(QWidget):
         grid.addWidget(self.size_plot, 1, 0, 1, 3)
         lay = QVBoxLayout(self)
         lay.addLayout(row1)
+        lay.addLayout(row_types)
+        self.compartments = CompartmentControls()  # count only spine (shaft, ...) synapses
+        lay.addLayout(self.compartments.row)
         lay.addLayout(row2)
         lay.addLayout(grid, 1)
         lay.addWidget(self.status)
         self.kind_combo.currentIndexChanged.connect(self._fill_tables)
         self.table_combo.currentIndexChanged.connect(self._fill_type_cols)
         self.load_button.clicked.connect(self.load)
+        self.root_edit.returnPressed.connect(self.load)
         for sig in (self.redraw_button.clicked, self.log_x.toggled, self.density.toggled):
             sig.connect(lambda *_: self.redraw())
         self.export_button.clicked.connect(self._ask_export)
@@ -138,6 +163,7 @@ class PopulationView(QWidget):
 
     def _listed(self, listing) -> None:
         self._listing = listing
+        self.compartments.set_listing(listing.get("compartments", {}))
         self.type_table_combo.clear()
         self.type_table_combo.addItem("(none)", None)
         for n in listing["cell_tables"]:
@@ -154,8 +180,11 @@ class PopulationView(QWidget):
         self._say("Choose the population, then Load.")
 
     def _fill_tables(self) -> None:
-        names = (self._listing.get("synapse_tables", []) if self.kind_combo.currentData()
-                 == SYNAPSES else self._listing.get("cell_tables", []))
+        kind = self.kind_combo.currentData()
+        for w in (self.root_edit, self.direction_combo, self.root_label):
+            w.setVisible(kind == PARTNERS)
+        names = (self._listing.get("synapse_tables", []) if kind in (SYNAPSES, PARTNERS)
+                 else self._listing.get("cell_tables", []))
         self.table_combo.blockSignals(True)
         self.table_combo.clear()
         self.table_combo.addItems(names)
@@ -165,12 +194,14 @@ class PopulationView(QWidget):
                 if pick in names:
                     self.table_combo.setCurrentText(pick)
                     break
+        elif kind == PARTNERS and self._listing.get("default_synapse") in names:
+            self.table_combo.setCurrentText(self._listing["default_synapse"])
         self._fill_type_cols()
 
     def _fill_type_cols(self) -> None:
         self.pre_type_combo.clear()
         self.pre_type_combo.addItem("(none)", None)
-        synapses = self.kind_combo.currentData() == SYNAPSES
+        synapses = self.kind_combo.currentData() in (SYNAPSES, PARTNERS)
         for c in self._listing.get("type_cols", {}).get(self.table_combo.currentText(), []):
             self.pre_type_combo.addItem(c, c)
         if self.pre_type_combo.count() > 1:
@@ -180,17 +211,47 @@ class PopulationView(QWidget):
 
     # ---- loading ---------------------------------------------------------------------
     def load(self) -> None:
+        if self.ws is not None and self.compartments.table() is not None:
+            return self._load_compartment()
         if self.ws is None or not self.table_combo.currentText():
             return
         self._say("Reading the connections…")
         if self.kind_combo.currentData() == MATRIX:
             self.runner.run(set_connections, self.ws, self.table_combo.currentText(),
                             on_result=self.show_connections, on_error=self._failed)
+        elif self.kind_combo.currentData() == PARTNERS:
+            if not self.root_edit.text().strip():
+                return self._say("Type the root id of the cell whose partners to plot.", True)
+            self.runner.run(partner_population, self.ws, self.root_edit.text().strip(),
+                            self.direction_combo.currentData(), self.table_combo.currentText(),
+                            pre_type_col=self.pre_type_combo.currentData(),
+                            type_table=self.type_table_combo.currentData(),
+                            on_result=self.show_connections, on_error=self._failed)
         else:
             self.runner.run(table_connections, self.ws, self.table_combo.currentText(),
                             pre_type_col=self.pre_type_combo.currentData(),
                             type_table=self.type_table_combo.currentData(),
                             on_result=self.show_connections, on_error=self._failed)
+
+    def _load_compartment(self) -> None:
+        kind, ctl = self.kind_combo.currentData(), self.compartments
+        if kind == MATRIX:
+            return self._say("A synapse compartment applies to a synapse table's connections "
+                             "or a cell's partners: choose one of those.", True)
+        if not ctl.tags():
+            return self._say("Type the tags to count (e.g. spine), or choose "
+                             "'(every synapse)'.", True)
+        self._say("Reading the tagged synapses…")
+        if self.table_combo.currentText() != self.ws.synapse_table_name:
+            return self._say(f"'{ctl.table()}' tags the synapses of "
+                             f"'{self.ws.synapse_table_name}': choose that synapse table.", True)
+        root = self.root_edit.text().strip() if kind == PARTNERS else None
+        if kind == PARTNERS and not root:
+            return self._say("Type the root id of the cell whose partners to plot.", True)
+        self.runner.run(compartment_population, self.ws, ctl.table(), ctl.tags(), root,
+                        self.direction_combo.currentData(),
+                        self.pre_type_combo.currentData(), self.type_table_combo.currentData(),
+                        on_result=self.show_connections, on_error=self._failed)
 
     def show_connections(self, conns: pd.DataFrame) -> None:
         self.connections = conns
@@ -285,7 +346,7 @@ class PopulationView(QWidget):
 
     # ---- export ----------------------------------------------------------------------
     def _ask_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the four plots (PNG and SVG)")
+        folder = QFileDialog.getExistingDirectory(self, "Export the four plots (PNG, SVG and PDF)")
         if folder:
             self.export_all(folder)
 
@@ -293,7 +354,7 @@ class PopulationView(QWidget):
         written = []
         try:
             for name, plot in self.plots().items():
-                for ext in ("png", "svg"):
+                for ext in ("png", "svg", "pdf"):
                     written.append(str(export_plot(plot, f"{folder}/{name}.{ext}")))
             self._say(f"Wrote {len(written)} files to {folder}.")
         except (OSError, ValueError) as exc:
@@ -306,3 +367,6 @@ class PopulationView(QWidget):
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setStyleSheet(ERROR_STYLE if error else MUTED_STYLE)
+        # every wrapped line stays on screen: the plots above give way, not the text
+        width = max(self.status.width(), self.width() - 24, 200)
+        self.status.setMinimumHeight(self.status.heightForWidth(width))

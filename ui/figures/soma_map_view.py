@@ -51,7 +51,7 @@ class SomaMapView(QWidget):
         self.draw_button = QPushButton("Draw", toolTip="Read the cells' soma positions and "
                                                        "draw both views")
         self.export_button = QPushButton("Export…", enabled=False,
-                                         toolTip="Save both views as PNG or SVG")
+                                         toolTip="Save both views as PNG, SVG or PDF")
         self.status = QLabel(wordWrap=True)
         self.status.setStyleSheet(MUTED_STYLE)
         controls = QHBoxLayout()
@@ -68,8 +68,11 @@ class SomaMapView(QWidget):
         plots = QHBoxLayout()
         plots.addWidget(self.top, 1)
         plots.addWidget(self.coronal, 1)
+        from ui.figures.soma_box_tools import SomaBoxTools  # box selection and its uses
+        self.box = SomaBoxTools(self)
         lay = QVBoxLayout(self)
         lay.addLayout(controls)
+        lay.addLayout(self.box.row)
         lay.addLayout(plots, 1)
         lay.addWidget(self.status)
         self._columns: dict[str, list[str]] = {}
@@ -157,6 +160,7 @@ class SomaMapView(QWidget):
                   f"{frame.attrs.get('colour', '')}"
                   + (f" · {miss:,} without a position left out" if miss else ""))
         self.export_button.setEnabled(True)
+        self.box.map_drawn()
         self.mapShown.emit(frame)
 
     def legend_counts(self) -> dict[str, int]:
@@ -171,6 +175,7 @@ class SomaMapView(QWidget):
                 item.legend.scene() and item.legend.scene().removeItem(item.legend)
                 item.legend = None
         self.export_button.setEnabled(False)
+        self.box.map_cleared()
 
     # ---- export ----------------------------------------------------------------------
     def export(self, path: str, which: str = "top") -> None:
@@ -179,7 +184,7 @@ class SomaMapView(QWidget):
     def _ask_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export soma map (top-down and coronal: "
                                               "two files)", "soma_map.png",
-                                              "PNG (*.png);;SVG (*.svg)")
+                                              "PNG (*.png);;SVG (*.svg);;PDF (*.pdf)")
         if not path:
             return
         stem, dot, ext = path.rpartition(".")

@@ -126,6 +126,7 @@ class ResultPanel(QWidget):
     filterApplied = Signal(str)
     linkRequested = Signal(list)  # root ids for a Neuroglancer link (menu entry if connected)
     cleared = Signal()
+    codeRequested = Signal(object)  # the QueryResult shown: "Copy as Python" of it (a join too)
     _exportProgress = Signal(int, int)  # rows written, rows in all; emitted from the worker
 
     def __init__(self, parent: QWidget | None = None):
@@ -144,8 +145,13 @@ class ResultPanel(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self.copy_button = QPushButton("Copy", toolTip="Copy the selected cells as TSV (Ctrl+C)")
-        self.export_button = QToolButton(text="Export", toolTip="Write rows to CSV or Parquet")
+        self.export_button = QToolButton(text="Export", toolTip="Write rows to CSV or Parquet, or "
+                                                                "copy their query as Python")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # in the Export menu: a button would widen the panel past a small screen
+        self.code_action = QAction("Copy as &Python", self)
+        self.code_action.setToolTip("Copy the caveclient (+ pandas, for a join) code that "
+                                    "gives the rows shown")
         self.cancel_export_button = QPushButton(
             "Cancel export", toolTip="Stop writing; the file you had is left as it was")
         self.cancel_export_button.setVisible(False)
@@ -164,6 +170,8 @@ class ResultPanel(QWidget):
         menu = QMenu(self)
         menu.addAction(self.export_selected_action)
         menu.addAction(self.export_all_action)
+        menu.addSeparator()
+        menu.addAction(self.code_action)
         menu.addSeparator()
         menu.addAction(self.provenance_action)
         self.export_button.setMenu(menu)
@@ -217,6 +225,8 @@ class ResultPanel(QWidget):
         self.export_selected_action.triggered.connect(lambda: self._ask_export(True))
         self.export_all_action.triggered.connect(lambda: self._ask_export(False))
         self.cancel_export_button.clicked.connect(lambda: self.export_runner.cancel())
+        self.code_action.triggered.connect(
+            lambda: self.result is not None and self.codeRequested.emit(self.result))
         self.export_runner.busyChanged.connect(self._export_busy)
         self.export_runner.failed.connect(self._export_failed)  # reports a cancel
         self._exportProgress.connect(self._export_progress)  # queued: crosses threads
@@ -542,6 +552,7 @@ class ResultPanel(QWidget):
         self.copy_action.setEnabled(has_sel)
         self.copy_button.setEnabled(has_sel)
         self.export_button.setEnabled(has_rows)
+        self.code_action.setEnabled(self.result is not None)
 
     # ---- export ----------------------------------------------------------------------------
     def _default_name(self) -> str:
