@@ -41,6 +41,25 @@ def _no_worker_outlives_its_test():
     drain_workers()
 
 
+@pytest.fixture(autouse=True)
+def _garbage_collected_in_the_gui_thread(request):
+    """As in the app (ui.app: pyqtgraph's GarbageCollector), a Qt test collects garbage
+    only in the GUI thread: automatic gc could run in a worker thread, free Qt wrappers
+    there, and PySide6 then crashes deleting them (runDeletionInMainThread)."""
+    import gc
+    qt = "qtbot" in request.fixturenames or "qapp" in request.fixturenames
+    if qt:
+        gc.collect()
+        gc.disable()
+    try:
+        yield
+    finally:
+        if qt:
+            drain_workers()
+            gc.collect()
+            gc.enable()
+
+
 def delete_closed_widgets() -> None:
     """pytest-qt closes each test's widgets with deleteLater; after the last test no event
     loop runs to deliver those, and windows kept to the interpreter's finalization keep

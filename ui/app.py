@@ -48,6 +48,11 @@ def run_gui(source, datastack: str | None = None, app_version: str = "",
     app.setOrganizationName("Cavern")
     app.setApplicationVersion(app_version)
     app.setWindowIcon(app_icon())
+    # Python's cycle collector runs in whichever thread allocates: in a worker thread it
+    # frees Qt wrappers there, and PySide6 then crashes deleting them. Collect only here,
+    # in the GUI thread, on a timer (pyqtgraph's GarbageCollector; it disables automatic gc).
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+    collector = GarbageCollector(interval=1.0)
     window = MainWindow(source, make_settings(), datastack, app_version)
     reports: list[ShutdownReport] = []
     def on_quit():
@@ -61,6 +66,9 @@ def run_gui(source, datastack: str | None = None, app_version: str = "",
     app.aboutToQuit.disconnect(on_quit)
     if not reports:  # exec() ended without aboutToQuit (should not happen)
         reports.append(shutdown_window(window))
+    collector.timer.stop()
+    import gc
+    gc.enable()
     window.settings.sync()
     # Delete the window (and its pyqtgraph plots) while Qt is still up. deleteLater alone
     # is not enough once the event loop has ended: deliver the DeferredDelete now.
