@@ -378,10 +378,10 @@ class MainWindow(WindowActions, QMainWindow):
         cells_menu.addAction(self.link_action)
         from ui.neuroglancer.link_import_dialog import install_link_import  # paste a link
         self.import_link_action = install_link_import(self, cells_menu)
-        from ui.neuroglancer.window_hooks import install_viewer  # View > Neuroglancer viewer
-        self.neuroglancer = install_viewer(self)
         from ui.figures.tutorial_hooks import install_tutorial_links  # Copy as Python, selection
         install_tutorial_links(self)
+        from ui.neuroglancer.window_hooks import install_viewer  # View > Neuroglancer viewer
+        self.neuroglancer = install_viewer(self)  # follows self.cell_selection too
 
     def _tab_changed(self, index: int) -> None:
         """The table browser and query builder belong to the Results tab: hide them for

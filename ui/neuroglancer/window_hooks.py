@@ -35,10 +35,43 @@ def install_viewer(window, open_browser: bool = True) -> NeuroglancerController:
     ctl.inspectRequested.connect(window.inspect_cell)
     _hook_results(window, ctl)
     _hook_partners(window, ctl)
+    _hook_cell_selection(window, ctl)
     conn = getattr(window, "connectivity", None)
     if conn is not None and hasattr(conn, "pairActivated"):
         conn.pairActivated.connect(lambda pre, post: _show_pair(window, ctl, pre, post))
     return ctl
+
+
+# ---- the shared cell selection (ui.common.cell_selection) -------------------------------
+def _hook_cell_selection(window, ctl) -> None:
+    """Both ways: cells selected where no richer hook exists (the soma map's box or lasso)
+    are shown in the viewer; segments selected in the viewer become the shared selection
+    (ringed on the soma map, shaded in the matrix, selected in the tables)."""
+    sel = getattr(window, "cell_selection", None)
+    if sel is None:
+        return
+    ctl.echo_guard = False
+
+    def from_cavern(ids, source):
+        if source is ctl or not ctl.running or not ids:
+            return
+        if source in getattr(window, "selection_links", ()):
+            return  # results, partners and the matrix push their rows and synapses themselves
+        ctl.show_selection(Selection(tuple(sorted(int(i) for i in ids)),
+                                     what=f"{len(ids):,} selected cells"))
+
+    def from_viewer(ids):
+        ctl.echo_guard = True  # the views follow; their own hooks must not push it back
+        try:
+            sel.set(ids, source=ctl)
+        finally:
+            ctl.echo_guard = False
+    sel.changed.connect(from_cavern)
+    ctl.segmentsSelected.connect(from_viewer)
+
+
+def _echo(ctl) -> bool:
+    return getattr(ctl, "echo_guard", False)
 
 
 # ---- result rows ------------------------------------------------------------------------
@@ -51,7 +84,7 @@ def _hook_results(window, ctl) -> None:
 
 
 def show_result_rows(window, ctl) -> None:
-    if not ctl.running:
+    if not ctl.running or _echo(ctl):
         return
     frame = window.results.selectionFrame()
     if frame is None or len(frame) == 0:
@@ -83,7 +116,7 @@ def _hook_partners(window, ctl) -> None:
 
 def show_partners(window, ctl) -> None:
     pv = window.connectivity.partners
-    if not ctl.running or getattr(pv, "result", None) is None:
+    if not ctl.running or _echo(ctl) or getattr(pv, "result", None) is None:
         return
     root = int(pv.result.root_id)
     chosen = [int(i) for i in pv.selected_ids()]
@@ -101,7 +134,7 @@ def show_partners(window, ctl) -> None:
 
 
 def _show_pair(window, ctl, pre: int, post: int) -> None:
-    if not ctl.running:
+    if not ctl.running or _echo(ctl):
         return
     model = getattr(getattr(window.connectivity, "matrix", None), "pair_model", None)
     syn = model.frame() if model is not None else None
