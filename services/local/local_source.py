@@ -206,6 +206,12 @@ class LocalSource(DataSource):
             n = min(n, int(spec.limit))
         if n is not None and n * width <= budget:
             return None
+        if spec.filters and tf.fmt == "parquet" and not tf.path.is_dir():
+            # the footer may already show it fits (a sorted table, one cell's rows): no count
+            from services.local.row_group_stats import rows_bound
+            bound = rows_bound(tf.path, spec.filters)
+            if bound is not None and bound * width <= budget:
+                return None
         if n is None or spec.filters:
             n = self.row_count(spec.datastack or next(iter(self._stacks), ""), spec.table,
                                spec.version, spec.filters)
