@@ -48,18 +48,35 @@ class HeadlessChromium:
         self.ws_url = next(p["webSocketDebuggerUrl"] for p in pages if p["type"] == "page")
         self._id = 0
 
+    def screenshot(self, path: str, width: int = 1280, height: int = 800) -> str:
+        """A PNG of the page at width x height (DevTools Page.captureScreenshot)."""
+        import base64
+        self.call("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        answer = self.call("Page.captureScreenshot", {"format": "png"})
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(answer["result"]["data"]))
+        return path
+
     def evaluate(self, expression: str):
         """The value of a JavaScript expression in the page (JSON-able)."""
+        answer = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        result = answer.get("result", {})
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"JavaScript failed: {result['exceptionDetails']}")
+        return result.get("result", {}).get("value")
+
+    def call(self, method: str, params: dict) -> dict:
+        """One DevTools command and its answer."""
         from tornado.websocket import websocket_connect
         self._id += 1
         msg_id = self._id
 
         async def ask():
-            conn = await websocket_connect(self.ws_url)
+            conn = await websocket_connect(self.ws_url, max_message_size=64 << 20)
             try:
                 await conn.write_message(json.dumps({
-                    "id": msg_id, "method": "Runtime.evaluate",
-                    "params": {"expression": expression, "returnByValue": True}}))
+                    "id": msg_id, "method": method, "params": params}))
                 while True:
                     raw = await asyncio.wait_for(conn.read_message(), 10)
                     if raw is None:
@@ -69,11 +86,7 @@ class HeadlessChromium:
                         return answer
             finally:
                 conn.close()
-        answer = asyncio.run(ask())
-        result = answer.get("result", {})
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"JavaScript failed: {result['exceptionDetails']}")
-        return result.get("result", {}).get("value")
+        return asyncio.run(ask())
 
     def wait_for(self, expression: str, timeout: float = 15.0):
         """Evaluate until the expression gives a truthy value; returns it."""

@@ -10,6 +10,7 @@ load, Cavern's own annotation layers and labels are on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -116,5 +117,9 @@ def test_viewer_page_loads_and_state_round_trips(qtbot, chromium, controller):
             assert browser.evaluate(js) is True
         assert got.args[0] == [other] and on_gui == [True]
         assert other in ctl.live.selected_ids()
+        # what the user sees (no network here: Cavern's own annotation layers only)
+        folder = os.environ.get("CAVERN_SCREENSHOTS")
+        if folder:
+            browser.screenshot(os.path.join(folder, "live_viewer_page.png"))
     finally:
         browser.stop()
