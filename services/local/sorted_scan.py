@@ -22,7 +22,7 @@ import numpy as np
 
 from models.errors import NotSortedError
 
-BATCH_ROWS = 1 << 22  # 4M synapses a batch: ~100 MB of id and size columns
+BATCH_ROWS = 1 << 20  # 1M synapses a batch: ~25 MB of id and size columns
 
 
 @dataclass
