@@ -1,17 +1,18 @@
-"""Cavern's main window: datastack/version picker, table browser, query builder, results."""
+"""Cavern's main window: datastack/version picker, table browser, query builder, results.
+
+The window builds its panels and routes their requests (queries, counts, cells between
+panels); its parts live beside it as mixins: ui/main_window_context.py (the datastack and
+version toolbar, switching context), ui/main_window_menus.py (the menu bar) and
+ui/main_window_actions.py (sessions, help, find, about)."""
 from __future__ import annotations
 
 import time
-from datetime import timezone
 
-from PySide6.QtCore import QDateTime, QSettings, Qt, QTimeZone, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QDateTimeEdit, QDockWidget,
-                               QFileDialog, QInputDialog, QLabel, QLineEdit, QMenu,
-                               QMainWindow, QToolBar, QWidget)
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
 from models.errors import CancelledError, CavernError
-from services.local.local_source import DatastackNameTakenError
 from models.query_spec import reference_join_of
 from services.source import DataSource
 from services.workspace import Workspace
@@ -21,17 +22,18 @@ from ui.tables.query_builder_panel import QueryBuilderPanel
 from ui.tables.result_panel import ResultPanel
 from ui.tables.table_browser_panel import TableBrowserPanel
 from ui.main_window_actions import CurrentPageTabs, WindowActions, elide
+from ui.main_window_context import LIVE, WindowContext  # noqa: F401 - LIVE: importable here too
+from ui.main_window_menus import WindowMenus
 from ui.common import status_sink
 from ui.common.request_status_bar import RequestStatusBar
-from ui.common.workers import RequestRunner, as_cavern_error
+from ui.common.workers import RequestRunner
 
 
-LIVE = "live"  # version-combo data of the live entry
 FIRST_DATASTACK = "pinky100_sample"  # what a first launch opens (README says so)
 FRAME_W, FRAME_H = 16, 40  # room for a window frame and title bar on a small screen
 
 
-class MainWindow(WindowActions, QMainWindow):
+class MainWindow(WindowContext, WindowMenus, WindowActions, QMainWindow):
     # a services.workspace.Workspace whenever the picked datastack or version changes
     contextChanged = Signal(object)
 
@@ -124,31 +126,6 @@ class MainWindow(WindowActions, QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _build_toolbar(self) -> None:
-        bar = QToolBar("Datastack", self)
-        bar.setObjectName("toolbar_datastack")
-        bar.setMovable(False)
-        self.datastack_combo = QComboBox(minimumContentsLength=24)
-        self.datastack_combo.setToolTip("Datastack: a bundled sample, a local folder or a CAVE server")
-        self.version_combo = QComboBox(minimumContentsLength=18)
-        self.version_combo.setToolTip("Materialization version")
-        bar.addWidget(QLabel(" Datastack "))
-        bar.addWidget(self.datastack_combo)
-        bar.addWidget(QLabel("  Version "))
-        bar.addWidget(self.version_combo)
-        self.live_edit = QDateTimeEdit(QDateTime.currentDateTimeUtc())
-        self.live_edit.setTimeZone(QTimeZone.utc())
-        self.live_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss 'UTC'")
-        self.live_edit.setCalendarPopup(True)
-        self.live_edit.setToolTip("Live query: the data as they were at this moment (UTC)")
-        self.live_action = bar.addWidget(self.live_edit)
-        self.live_edit.editingFinished.connect(self._live_time_changed)
-        self.live_action.setVisible(False)
-        self.addToolBar(bar)
-        self.toolbar = bar
-        self.datastack_combo.currentIndexChanged.connect(self._datastack_changed)
-        self.version_combo.currentIndexChanged.connect(self._version_changed)
-
     def _build_status_bar(self) -> None:
         """Messages of every request in the window go through one sink to the status bar;
         the query's (and the window's other requests') progress and Cancel sit at its right."""
@@ -166,193 +143,6 @@ class MainWindow(WindowActions, QMainWindow):
         sb.addPermanentWidget(self.provenance_label)
         sb.addPermanentWidget(self.request_status)
 
-    def _build_menus(self) -> None:
-        mb = self.menuBar()
-        file_menu = mb.addMenu("&File")
-        self.open_action = QAction("&Open datastack folder…", self, shortcut=QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self.open_datastack_folder)
-        file_menu.addAction(self.open_action)
-        file_menu.addSeparator()
-        self.save_session_action = QAction("&Save session…", self, shortcut="Ctrl+Shift+S")
-        self.save_session_action.triggered.connect(lambda: self.save_session())
-        self.open_session_action = QAction("Open sess&ion…", self, shortcut="Ctrl+Shift+O")
-        self.open_session_action.triggered.connect(lambda: self.open_session())
-        file_menu.addAction(self.save_session_action)
-        file_menu.addAction(self.open_session_action)
-        from ui.common.session import reopen_enabled
-        self.reopen_action = QAction("&Reopen last session at start", self, checkable=True)
-        self.reopen_action.setToolTip("Save the session when Cavern quits and open it "
-                                      "again at the next start")
-        self.reopen_action.setChecked(reopen_enabled(self.settings))
-        self.reopen_action.toggled.connect(self._reopen_toggled)
-        file_menu.addAction(self.reopen_action)
-        file_menu.addSeparator()
-        for action in self.results.export_actions():
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        self.file_menu = file_menu
-        self.view_menu = mb.addMenu("&View")
-        self.view_menu.addAction(self.browser_dock.toggleViewAction())
-        self.view_menu.addAction(self.builder_dock.toggleViewAction())
-        help_menu = mb.addMenu("&Help")
-        self.help_action = QAction("Cavern &user guide", self,
-                                   shortcut=QKeySequence.StandardKey.HelpContents)
-        self.help_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-        self.help_action.triggered.connect(lambda: self.show_help())
-        help_menu.addAction(self.help_action)
-        self.find_action = QAction("&Find (focus the filter)", self,
-                                   shortcut=QKeySequence.StandardKey.Find)
-        self.find_action.triggered.connect(self.focus_filter)
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(self.find_action)
-        about = QAction("&About Cavern", self)
-        about.triggered.connect(self.show_about)
-        help_menu.addAction(about)
-        self.help_menu = help_menu
-
-    # ---- datastacks and versions ------------------------------------------------
-    def add_datastack(self, source: DataSource, name: str, label: str = "", select: bool = True) -> None:
-        for i in range(self.datastack_combo.count()):
-            src, ds = self.datastack_combo.itemData(i)
-            if src is source and ds == name:
-                if select:
-                    self.datastack_combo.setCurrentIndex(i)
-                return
-        text = label or (f"{name}  (local)" if source.kind == "local" else name)
-        self.datastack_combo.addItem(text, (source, name))
-        if select:
-            self.datastack_combo.setCurrentIndex(self.datastack_combo.count() - 1)
-
-    def select_datastack(self, name: str | None, source: DataSource | None = None) -> None:
-        """Pick a datastack by name (the first when None), of ``source`` when given: two
-        sources can hold datastacks of the same name (a CAVE one and its offline copy)."""
-        for i in range(self.datastack_combo.count()):
-            src, ds = self.datastack_combo.itemData(i)
-            if name is None or (ds == name and (source is None or src is source)):
-                if self.datastack_combo.currentIndex() == i:
-                    self._datastack_changed(i)
-                self.datastack_combo.setCurrentIndex(i)
-                return
-
-    def _datastack_changed(self, index: int) -> None:
-        if index < 0:
-            return
-        self.source, self.datastack = self.datastack_combo.itemData(index)
-        self.settings.setValue("last_datastack", self.datastack)
-        self.version_combo.blockSignals(True)
-        self.version_combo.clear()
-        self.version_combo.blockSignals(False)
-        self.browser.set_tables([])
-        self.builder.set_table(None)
-        src, ds = self.source, self.datastack
-        self.meta_runner.run(lambda cancel: (src.versions(ds), src.default_version(ds)),
-                             on_result=self._versions_loaded)
-
-    def _versions_loaded(self, result) -> None:
-        versions, default = result
-        self.version_combo.blockSignals(True)
-        self.version_combo.clear()
-        for v in sorted(versions, key=lambda v: v.version, reverse=True):
-            self.version_combo.addItem(v.label(), v.version)
-            self.version_combo.setItemData(self.version_combo.count() - 1, v.tooltip(),
-                                           Qt.ItemDataRole.ToolTipRole)
-        if self.source.kind == "cave":
-            self.version_combo.addItem("live (at a time)", LIVE)
-            self.version_combo.setItemData(self.version_combo.count() - 1,
-                                           "Query the live database at a timestamp (not cached)",
-                                           Qt.ItemDataRole.ToolTipRole)
-        self.version_combo.blockSignals(False)
-        wanted = (self.pending_session or {}).pop("version", None)
-        idx = self.version_combo.findData(wanted if wanted is not None else default)
-        if idx < 0:
-            idx = self.version_combo.findData(default)
-        self.version_combo.setCurrentIndex(max(idx, 0))
-        self._version_changed(self.version_combo.currentIndex())
-
-    def _version_changed(self, index: int) -> None:
-        if index < 0:
-            return
-        data = self.version_combo.itemData(index)
-        self.live = data == LIVE
-        self.live_action.setVisible(self.live)
-        self.version = None if self.live else data
-        src, ds, v = self.source, self.datastack, self.version
-        previous = self.workspace
-        self.workspace = Workspace(src, ds, v, self._live_time() if self.live else None)
-        if previous is not None and not self.workspace.same_context(previous):
-            if self._query_context not in (None, (ds, v)):
-                self.query_runner.cancel(quiet=True)  # its rows would be of the old context
-            self._clear_results()
-        self.contextChanged.emit(self.workspace)
-        self.meta_runner.run(lambda cancel: src.tables(ds, v), on_result=self._tables_loaded)
-
-    def _clear_results(self) -> None:
-        """The Results table belongs to the old context: empty it and say why."""
-        results = self.results
-        self.provenance_label.setText("")
-        self.provenance_label.setToolTip("")
-        if getattr(results, "result", None) is None:
-            return
-        results.clear()
-        results.set_message(f"{self.datastack} {self.version_combo.currentText()}: run a "
-                            "query (the previous result was of another datastack or version).")
-
-    def _live_time_changed(self) -> None:
-        if self.live:  # a new moment is a new context
-            self._version_changed(self.version_combo.currentIndex())
-
-    def _tables_loaded(self, tables) -> None:
-        current = self.browser.current_table()
-        select = current.name if current else self._pending_table
-        pending = self.pending_session
-        query = pending.pop("query", None) if pending else None
-        if query:
-            select = query["table"]
-        self.browser.set_tables(tables, select=select)
-        if query and self.builder.table is not None and self.builder.table.name == query["table"]:
-            from ui.common.session import apply_query_state
-            apply_query_state(self.builder, query)
-        if pending is not None:
-            self.pending_session = None
-            if pending.get("partners_of"):
-                self.connectivity.partners.root_edit.setText(pending["partners_of"])
-        self.sink.note(f"{self.datastack} {self.version_combo.currentText()}: "
-                       f"{len(tables)} tables", 5000)
-        notice, self.startup_notice = getattr(self, "startup_notice", None), None
-        if notice:  # a last session that could not be reopened
-            self.show_error(notice)
-
-    def open_datastack_folder(self, folder: str | None = None) -> None:
-        if not folder:
-            folder = QFileDialog.getExistingDirectory(self, "Open datastack folder")
-            if not folder:
-                return
-        name = self._add_folder(folder)
-        if name is not None:
-            self.add_datastack(self.local_source, name)
-            self.show_message(f"Opened {name} from {folder}.")
-
-    def _add_folder(self, folder: str, name: str | None = None) -> str | None:
-        """The datastack's name, or None (the reason is shown). A manifest naming an open
-        datastack is offered another name; it never replaces the open one."""
-        try:
-            return self.local_source.add_folder(folder, name=name)
-        except DatastackNameTakenError as exc:
-            other, ok = QInputDialog.getText(
-                self, "Datastack name in use",
-                f"{exc.message}\n\nOpen it under this name instead:",
-                QLineEdit.EchoMode.Normal, exc.suggestion)
-            if not ok:
-                self.show_message("The folder was not opened: its datastack name is in use.")
-                return None
-            return self._add_folder(folder, other)
-        except Exception as exc:  # noqa: BLE001 - whatever a folder holds, say it in words
-            self.show_error(as_cavern_error(exc))
-            return None
-
     def _connect_cell_panels(self) -> None:
         """Cells flow between panels: a root id double-clicked in any table opens the
         inspector; the inspector's "Show partners" opens the connectivity viewer."""
@@ -365,23 +155,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.connectivity.linkRequested.connect(self._link_cells)
         self.connectivity.rowsLinkRequested.connect(self.inspector.link_for_rows)
         self.inspector.showPartners.connect(self.show_partners)
-        self.link_action = QAction("Neuroglancer link of selected rows…", self)
-        self.link_action.triggered.connect(self._link_selection)
-        self.results.view.addAction(self.link_action)
-        self.results.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        cells = self.menuBar().insertMenu(self.help_menu.menuAction(), QMenu("&Cells", self))
-        cells_menu = cells.menu()
-        inspect = QAction("&Inspect a cell…", self, shortcut="Ctrl+I")
-        inspect.triggered.connect(lambda: (self.tabs.setCurrentIndex(1),
-                                           self.inspector.id_edit.setFocus()))
-        cells_menu.addAction(inspect)
-        cells_menu.addAction(self.link_action)
-        from ui.neuroglancer.link_import_dialog import install_link_import  # paste a link
-        self.import_link_action = install_link_import(self, cells_menu)
-        from ui.figures.tutorial_hooks import install_tutorial_links  # Copy as Python, selection
-        install_tutorial_links(self)
-        from ui.neuroglancer.window_hooks import install_viewer  # View > Neuroglancer viewer
-        self.neuroglancer = install_viewer(self)  # follows self.cell_selection too
+        self._build_cells_menu()
 
     def _tab_changed(self, index: int) -> None:
         """The table browser and query builder belong to the Results tab: hide them for
@@ -422,9 +196,6 @@ class MainWindow(WindowActions, QMainWindow):
         self.inspector.link_for_rows(frame)
 
     # ---- queries -------------------------------------------------------------------
-    def _live_time(self):
-        return self.live_edit.dateTime().toPython().replace(tzinfo=timezone.utc)
-
     def _with_context(self, spec):
         if self.live:
             return spec.with_(datastack=self.datastack, version=None, timestamp=self._live_time())

@@ -13,39 +13,41 @@ except for a single column (ids), which is copied as bare values, one a line, re
 ``in`` filter or the matrix's pasted ids. The right-click menu (built on
 ui.common.table_context_menu) copies ids, TSV with or without header, inspects, links and
 exports.
+
+The panel's parts live beside it as mixins and a menu class: result_selection.py (selection,
+copy, double-click, the selection through a sort), result_export_menu.py (the Export button,
+its menu and dialog) and result_context_menu.py (the right-click menu).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from PySide6.QtCore import (QEvent, QItemSelection, QItemSelectionModel, QMetaMethod, QPoint,
-                            Qt, QTimer, Signal)
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QTableView,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from models.errors import CancelledError, CavernError
 from models.query_spec import QueryResult
 from services.results.export import export_disk_rows, export_format, export_frame
 from services.results.positions import compact_positions
-from services.results.result_rows import is_missing
 from ui.common import status_sink
-from ui.common.result_table_model import ResultTableModel, is_root_id_column
+from ui.common.result_table_model import ResultTableModel
 from ui.common.styles import ERROR_STYLE, WARNING_STYLE
-from ui.common.table_context_menu import TableContextMenu
 from ui.common.workers import RequestRunner
+from ui.tables.result_context_menu import ResultContextMenu
+from ui.tables.result_export_menu import FILE_FILTERS, ResultExportMenu
+from ui.tables.result_selection import KEEP_SELECTION_ROWS, MAX_COPY_ROWS, ResultSelection
+
+__all__ = ["ResultPanel", "ResultContextMenu", "FILTER_DELAY_MS", "SYNC_FILTER_ROWS",
+           "PREWARM_ROWS", "MAX_COPY_ROWS", "FILE_FILTERS", "IDLE_TEXT", "KEEP_SELECTION_ROWS",
+           "VIEW_TIP"]
 
 FILTER_DELAY_MS = 250  # wait for a pause in typing before filtering
 SYNC_FILTER_ROWS = 200_000  # below this the filter runs at once on the GUI thread
 PREWARM_ROWS = 50_000  # above this, filter indexes are built in the background on arrival
-MAX_COPY_ROWS = 100_000  # more than this belongs in a file, not the clipboard
-FILE_FILTERS = "CSV (*.csv);;Parquet (*.parquet);;TSV (*.tsv)"
 IDLE_TEXT = "Run a query to see its rows here."
-KEEP_SELECTION_ROWS = 200_000  # above this many selected cells' rows, a sort drops them
 VIEW_TIP = ("Click a header to select that column and sort by it (click again: descending, "
             "a third time: the query's order); Ctrl+click or Shift+click headers to select "
             "columns without sorting. Ctrl+C copies the selection as TSV (one column: bare "
@@ -53,73 +55,7 @@ VIEW_TIP = ("Click a header to select that column and sort by it (click again: d
             "Right-click for more. Double-click a root id to inspect the cell.")
 
 
-class ResultContextMenu(TableContextMenu):
-    """The Results table's right-click menu: the shared table menu's entries, read from
-    the panel's own selection (whole columns, on-disk results, without per-cell indexes),
-    plus actions others added to the view (e.g. the window's Neuroglancer link)."""
-
-    def __init__(self, panel: "ResultPanel"):
-        self.panel = panel
-        super().__init__(panel.view, inspect=panel.rootIdActivated.emit,
-                         export=lambda: panel._ask_export(False), message=panel.set_message)
-        # whatever policy others set on the view, the viewport's ContextMenu event is ours
-        panel.view.viewport().installEventFilter(panel)
-
-    def ids(self) -> list[int]:
-        return self.panel.selected_ids()
-
-    def build(self) -> QMenu:
-        p = self.panel
-        menu = QMenu(self.view)
-        menu.setToolTipsVisible(True)
-        rows = p.selected_view_rows()
-        ids = p.selected_ids()
-        n_cols = len(p.selected_columns())
-
-        def add(text, slot, enabled=True, tip=""):
-            act = QAction(text, menu)
-            act.setEnabled(enabled)
-            act.setToolTip(tip)
-            act.triggered.connect(slot)
-            menu.addAction(act)
-            return act
-        add(f"Copy root ids ({len(ids):,})", p.copy_ids, bool(ids),
-            "One id a line, no header: ready for an 'in' filter or the matrix's pasted ids")
-        add("Copy as TSV with header", lambda: p.copy_selection(header=True), len(rows) > 0,
-            f"The selected cells ({len(rows):,} rows × {n_cols} columns) with column names")
-        add("Copy as TSV without header", lambda: p.copy_selection(header=False),
-            len(rows) > 0, "The selected cells, values only")
-        menu.addSeparator()
-        add("Inspect cell", lambda: p.rootIdActivated.emit(ids[0]), bool(ids),
-            "Open the first selected root id in the cell inspector")
-        if p.isSignalConnected(QMetaMethod.fromSignal(p.linkRequested)):
-            add("Neuroglancer link…", lambda: p.linkRequested.emit(ids), bool(ids),
-                "A Neuroglancer link showing the selected root ids")
-        own = {p.copy_action, p.export_selected_action, p.export_all_action}
-        for act in self.view.actions():  # e.g. the window's link action
-            if act not in own:
-                menu.addAction(act)
-        menu.addSeparator()
-        menu.addAction(p.export_selected_action)
-        menu.addAction(p.export_all_action)
-        return menu
-
-    def popup(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        sm = self.view.selectionModel()
-        if index.isValid() and not sm.isSelected(index):
-            self.view.selectRow(index.row())  # right-click outside the selection: that row
-        self.last_menu = self.build()
-        self.last_menu.popup(self.view.viewport().mapToGlobal(pos))
-
-    def copy_ids(self) -> None:
-        self.panel.copy_ids()
-
-    def copy_tsv(self, header: bool) -> None:
-        self.panel.copy_selection(header=header)
-
-
-class ResultPanel(QWidget):
+class ResultPanel(ResultSelection, ResultExportMenu, QWidget):
     rootIdActivated = Signal("qint64")  # a root id cell was double-clicked (64-bit!)
     exportFinished = Signal(str)  # path written
     exportFailed = Signal(str)  # message for the user
@@ -145,36 +81,10 @@ class ResultPanel(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self.copy_button = QPushButton("Copy", toolTip="Copy the selected cells as TSV (Ctrl+C)")
-        self.export_button = QToolButton(text="Export", toolTip="Write rows to CSV or Parquet, or "
-                                                                "copy their query as Python")
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        # in the Export menu: a button would widen the panel past a small screen
-        self.code_action = QAction("Copy as &Python", self)
-        self.code_action.setToolTip("Copy the caveclient (+ pandas, for a join) code that "
-                                    "gives the rows shown")
-        self.cancel_export_button = QPushButton(
-            "Cancel export", toolTip="Stop writing; the file you had is left as it was")
-        self.cancel_export_button.setVisible(False)
-        self.export_selected_action = QAction("Export &selected rows…", self)
-        self.export_all_action = QAction("Export &all rows…", self)
+        self._build_export_menu()  # the Export button, its menu and actions, Cancel export
         self.copy_action = QAction("&Copy cells", self)
         self.copy_action.setToolTip("Copy the selected cells as TSV (one column: no header)")
-        self.export_selected_action.setToolTip("Write the selected rows (all columns) to a file")
-        self.export_all_action.setToolTip("Write every row that passes the filter to a file")
         self._header_modifiers = Qt.KeyboardModifier.NoModifier
-        self.provenance_action = QAction("Write where the rows came from", self, checkable=True,
-                                         checked=True)
-        self.provenance_action.setToolTip(
-            "Datastack, version or live time, server, table, filters, units and row count: in "
-            "a Parquet file's metadata, or in <file>.provenance.json beside a CSV/TSV file")
-        menu = QMenu(self)
-        menu.addAction(self.export_selected_action)
-        menu.addAction(self.export_all_action)
-        menu.addSeparator()
-        menu.addAction(self.code_action)
-        menu.addSeparator()
-        menu.addAction(self.provenance_action)
-        self.export_button.setMenu(menu)
         self.server = ""  # the result's server (set_result), for its provenance
 
         self.view = QTableView()
@@ -297,9 +207,6 @@ class ResultPanel(QWidget):
         self.status.setStyleSheet(ERROR_STYLE if error else "")
         self.status.setText(text)
 
-    def export_actions(self) -> list[QAction]:
-        return [self.export_selected_action, self.export_all_action]
-
     # ---- sort and filter ----------------------------------------------------------------
     def _header_clicked(self, column: int) -> None:
         mods = self._header_modifiers | QApplication.keyboardModifiers()
@@ -351,44 +258,6 @@ class ResultPanel(QWidget):
             if big:
                 QApplication.restoreOverrideCursor()
         self._restore_selection(saved)
-
-    def _save_selection(self):
-        """Whole selected columns, and the other selected ranges by source rows."""
-        n = self.model.rowCount()
-        whole, parts, count = set(), [], 0
-        for r in self.view.selectionModel().selection():
-            if n and r.top() == 0 and r.bottom() == n - 1:
-                whole.update(range(r.left(), r.right() + 1))
-                continue
-            count += r.bottom() - r.top() + 1
-            if self.model.on_disk or count > KEEP_SELECTION_ROWS:
-                parts = None
-            if parts is not None:
-                parts.append((self.model.source_rows(np.arange(r.top(), r.bottom() + 1)),
-                              r.left(), r.right()))
-        return sorted(whole), parts or []
-
-    def _restore_selection(self, saved) -> None:
-        whole, parts = saved
-        n = self.model.rowCount()
-        if n == 0 or (not whole and not parts):
-            return
-        m, sel = self.model, QItemSelection()
-        for c in whole:
-            sel.select(m.index(0, c), m.index(n - 1, c))
-        if parts:
-            order = self.model.source_rows(np.arange(n))
-            where = np.full(int(order.max()) + 1 if len(order) else 0, -1, dtype=np.int64)
-            where[order] = np.arange(n)
-            for sources, left, right in parts:
-                view = where[sources[sources < len(where)]]
-                view = np.sort(view[view >= 0])
-                if len(view) == 0:
-                    continue
-                breaks = np.flatnonzero(np.diff(view) != 1) + 1
-                for run in np.split(view, breaks):
-                    sel.select(m.index(int(run[0]), left), m.index(int(run[-1]), right))
-        self.view.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.Select)
 
     def apply_filter(self) -> None:
         self.filter_timer.stop()
@@ -443,107 +312,6 @@ class ResultPanel(QWidget):
         if self.result.truncated or notes:
             self.status.setStyleSheet(WARNING_STYLE)
 
-    # ---- selection, copy, double-click -------------------------------------------------
-    def selected_view_rows(self) -> np.ndarray:
-        """Rows touched by the selection, from its ranges (no per-cell index objects)."""
-        parts = [np.arange(r.top(), r.bottom() + 1) for r in self.view.selectionModel().selection()]
-        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
-
-    def selected_columns(self) -> list[int]:
-        cols = set()
-        for r in self.view.selectionModel().selection():
-            cols.update(range(r.left(), r.right() + 1))
-        return sorted(cols)
-
-    def selectionFrame(self) -> pd.DataFrame:
-        """The selected rows (all columns) as a DataFrame, in view order."""
-        return self.model.frame_rows(self.selected_view_rows())
-
-    def select_rows(self, view_rows) -> None:
-        sm = self.view.selectionModel()
-        flags = (QItemSelectionModel.SelectionFlag.Select
-                 | QItemSelectionModel.SelectionFlag.Rows)
-        sm.clearSelection()
-        for r in view_rows:
-            sm.select(self.model.index(int(r), 0), flags)
-
-    def select_all(self) -> None:
-        """Ctrl+A: every row of the selected columns when whole columns are selected (so a
-        copy then takes those columns), otherwise every cell."""
-        n, sm = self.model.rowCount(), self.view.selectionModel()
-        cols = [c for c in self.selected_columns() if n and sm.isColumnSelected(c)]
-        if not cols:
-            self.view.selectAll()
-            return
-        sel = QItemSelection()
-        for c in cols:
-            sel.select(self.model.index(0, c), self.model.index(n - 1, c))
-        sm.select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-
-    def selected_ids(self) -> list[int]:
-        """Distinct root ids of the selected rows, in view order: from a selected root-id
-        column, else from the table's first root-id column."""
-        rows = self.selected_view_rows()
-        names = self.model.rows.names
-        if len(rows) == 0 or len(rows) > MAX_COPY_ROWS:
-            return []
-        cols = [c for c in self.selected_columns() if is_root_id_column(names[c])]
-        cols = cols or [c for c in range(len(names)) if is_root_id_column(names[c])]
-        if not cols:
-            return []
-        values = self.model.frame_rows(rows).iloc[:, cols[0]].tolist()
-        out = []
-        for v in values:
-            if is_missing(v):
-                continue
-            try:
-                v = int(v)
-            except (TypeError, ValueError):
-                continue
-            if v > 0:
-                out.append(v)
-        return list(dict.fromkeys(out))
-
-    def copy_ids(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            self.set_message("Select rows with root ids to copy first.")
-            return
-        QApplication.clipboard().setText("\n".join(str(i) for i in ids))
-        self.set_message(f"Copied {len(ids):,} root ids.")
-
-    def copy_selection(self, header: bool | None = None) -> None:
-        """Copy the selected cells as TSV; ``header`` None: a header line unless a
-        single column is selected (ids paste straight into filters and the matrix)."""
-        rows = self.selected_view_rows()
-        if len(rows) == 0:
-            self.set_message("Select cells to copy first.")
-            return
-        if len(rows) > MAX_COPY_ROWS:
-            self.set_message(f"{len(rows):,} rows are too many for the clipboard: "
-                             "use Export selected rows instead.", error=True)
-            return
-        cols = self.selected_columns()
-        if header is None:
-            header = len(cols) > 1
-        QApplication.clipboard().setText(self.model.cells_tsv(rows, cols, header=header))
-        self.set_message(f"Copied {len(rows):,} rows × {len(cols)} columns"
-                         + ("." if header else ", without header."))
-
-    def _double_clicked(self, index) -> None:
-        name = self.model.column_name(index.column())
-        if not is_root_id_column(name):
-            return
-        value = self.model.rows.value(index.row(), index.column())
-        if is_missing(value):
-            return
-        try:
-            root = int(value)
-        except (TypeError, ValueError):
-            return
-        if root > 0:
-            self.rootIdActivated.emit(root)
-
     def _update_actions(self, *_args) -> None:
         has_rows = self.model.rowCount() > 0
         has_sel = self.view.selectionModel().hasSelection()
@@ -554,26 +322,7 @@ class ResultPanel(QWidget):
         self.export_button.setEnabled(has_rows)
         self.code_action.setEnabled(self.result is not None)
 
-    # ---- export ----------------------------------------------------------------------------
-    def _default_name(self) -> str:
-        if self.result is None:
-            return "cavern_export.csv"
-        spec = self.result.spec
-        version = f"_v{spec.version}" if spec.version is not None else ""
-        return f"{spec.table or 'result'}{version}.csv"
-
-    def _ask_export(self, selected_only: bool) -> None:
-        title = "Export selected rows" if selected_only else "Export all rows"
-        start = os.path.join(self._export_dir, self._default_name())
-        path, chosen = QFileDialog.getSaveFileName(self, title, start, FILE_FILTERS)
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += ".parquet" if chosen.startswith("Parquet") else (
-                ".tsv" if chosen.startswith("TSV") else ".csv")
-        self._export_dir = str(Path(path).parent)
-        self.export_rows(path, selected_only=selected_only)
-
+    # ---- export (the Export button, menu and dialog: result_export_menu.py) ---------
     def export_rows(self, path: str, selected_only: bool = False, fmt: str | None = None) -> None:
         """Write the selected (or all filtered, sorted) rows to ``path`` in a worker."""
         try:
@@ -613,22 +362,3 @@ class ResultPanel(QWidget):
         # rename) is too late; what export_frame did is what the panel says
         self.export_runner.run(work, await_outcome=True,
                                on_result=lambda p: self._export_done(p, n))
-
-    def _export_progress(self, done: int, total: int) -> None:
-        if self.export_runner.busy and done < total:
-            self.set_message(f"Exporting… {done:,} of {total:,} rows written")
-
-    def _export_done(self, path, n: int) -> None:
-        self.set_message(f"Exported {n:,} rows to {path}")
-        self.exportFinished.emit(path)
-
-    def _export_failed(self, err: CavernError) -> None:
-        if isinstance(err, CancelledError):
-            self.set_message("Export cancelled; no file was written or changed.")
-        else:
-            self.set_message(f"Export failed: {err}", error=True)
-        self.exportFailed.emit(str(err))
-
-    def _export_busy(self, busy: bool) -> None:
-        self.cancel_export_button.setVisible(busy)
-        self.export_button.setEnabled(not busy and self.model.rowCount() > 0)
