@@ -77,6 +77,150 @@ class _Axis:
         return self.order[k], self.sorted[k] == ids
 
 
+class _Totals:
+    """What one worker thread accumulates over the batches it is given; two are merged."""
+
+    def __init__(self, n_pix, n_rows, n_cols, n_blocks):
+        self.best = {w: np.full(n_pix, -np.inf) for w in PIXEL_WEIGHTS}
+        self.best_r = {w: np.full(n_pix, -1, np.int64) for w in PIXEL_WEIGHTS}
+        self.best_c = {w: np.zeros(n_pix, np.int64) for w in PIXEL_WEIGHTS}
+        self.best_n = {w: np.zeros(n_pix, np.int64) for w in PIXEL_WEIGHTS}
+        self.best_s = {w: np.zeros(n_pix, np.float64) for w in PIXEL_WEIGHTS}
+        self.blk_pairs = np.zeros(n_blocks)
+        self.blk_syn = np.zeros(n_blocks)
+        self.blk_w = {w: np.zeros(n_blocks) for w in WEIGHTS}
+        self.active_r = np.zeros(n_rows, bool)
+        self.active_c = np.zeros(n_cols, bool)
+        self.n_pairs = self.n_syn = self.rows_read = 0
+        self.int_sizes = True
+
+    def merge(self, other: "_Totals") -> None:
+        for w in PIXEL_WEIGHTS:
+            take = other.best[w] > self.best[w]
+            for mine, theirs in ((self.best, other.best), (self.best_r, other.best_r),
+                                 (self.best_c, other.best_c), (self.best_n, other.best_n),
+                                 (self.best_s, other.best_s)):
+                mine[w][take] = theirs[w][take]
+        self.blk_pairs += other.blk_pairs
+        self.blk_syn += other.blk_syn
+        for w in WEIGHTS:
+            self.blk_w[w] += other.blk_w[w]
+        self.active_r |= other.active_r
+        self.active_c |= other.active_c
+        self.n_pairs += other.n_pairs
+        self.n_syn += other.n_syn
+        self.rows_read += other.rows_read
+        self.int_sizes &= other.int_sizes
+
+
+class _Layout:
+    """The fixed part: ordered axes, pixel grid, block codes (shared, read only)."""
+
+    def __init__(self, axes, image_size):
+        self.n_rows, self.n_cols = axes.shape
+        self.rows_axis, self.cols_axis = _Axis(axes.row_ids), _Axis(axes.col_ids)
+        self.out_h = max(min(image_size[1], self.n_rows), 1)
+        self.out_w = max(min(image_size[0], self.n_cols), 1)
+        self.typed = axes.row_types is not None and axes.col_types is not None
+        self.n_blocks = 1
+        if self.typed:
+            self.row_labels, self.row_code = _block_codes(axes.row_types, axes.row_blocks)
+            self.col_labels, self.col_code = _block_codes(axes.col_types, axes.col_blocks)
+            self.n_blocks = len(self.row_labels) * len(self.col_labels)
+
+    def add(self, t: _Totals, pre, post, size) -> None:
+        """One batch (whole pairs, in (pre, post) order) into ``t``."""
+        t.rows_read += len(pre)
+        if len(pre) == 0:
+            return
+        change = np.empty(len(pre), bool)
+        change[0] = True
+        np.not_equal(pre[1:], pre[:-1], out=change[1:])
+        change[1:] |= post[1:] != post[:-1]
+        starts = np.flatnonzero(change)
+        pair_pre = pre[starts]
+        # pre is sorted: look up its few distinct ids, then spread them over the pairs
+        first = np.empty(len(starts), bool)
+        first[0] = True
+        np.not_equal(pair_pre[1:], pair_pre[:-1], out=first[1:])
+        run = np.cumsum(first) - 1
+        r_runs, in_runs = self.rows_axis.positions(pair_pre[first])
+        r, in_r = r_runs[run], in_runs[run]
+        c, in_c = self.cols_axis.positions(post[starts])
+        keep = in_r & in_c
+        n = np.diff(np.append(starts, len(pre)))
+        if size is None:
+            s = np.zeros(len(starts), np.int64)
+        else:
+            t.int_sizes &= size.dtype.kind in "iu"
+            s = np.add.reduceat(size, starts)
+        r, c, n, s = r[keep], c[keep], n[keep], s[keep]
+        if len(r) == 0:
+            return
+        t.n_pairs += len(r)
+        t.n_syn += int(n.sum())
+        t.active_r[r] = True
+        t.active_c[c] = True
+        # binary and count sums per block are the pair and synapse counts themselves
+        values = {w: _pair_weights(w, n, s) for w in WEIGHTS if w != "binary"}
+        if self.typed:
+            flat_b = self.row_code[r] * len(self.col_labels) + self.col_code[c]
+            t.blk_pairs += np.bincount(flat_b, minlength=self.n_blocks)
+            t.blk_syn += np.bincount(flat_b, weights=values["count"], minlength=self.n_blocks)
+            for w in WEIGHTS:
+                if w not in ("binary", "count"):
+                    t.blk_w[w] += np.bincount(flat_b, weights=values[w],
+                                              minlength=self.n_blocks)
+        # the same pixel as services.connectivity.connectivity_image.downsample_coo
+        pix = (r * self.out_h // self.n_rows) * self.out_w + c * self.out_w // self.n_cols
+        for w in PIXEL_WEIGHTS:
+            val = values[w]
+            np.maximum.at(t.best[w], pix, val)
+            win = val >= t.best[w][pix]
+            where = pix[win]
+            t.best_r[w][where], t.best_c[w][where] = r[win], c[win]
+            t.best_n[w][where], t.best_s[w][where] = n[win], s[win]
+
+
+#: worker threads adding batches (numpy releases the GIL in most of the work)
+WORKERS = 2
+
+
+def _run(scan, layout: _Layout, cancel) -> _Totals:
+    """Every batch of ``scan`` added by WORKERS threads, each into its own totals, merged."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    n_pix = layout.out_h * layout.out_w
+    mine = threading.local()
+    made: list[_Totals] = []
+    lock = threading.Lock()
+
+    def work(batch):
+        t = getattr(mine, "totals", None)
+        if t is None:
+            t = mine.totals = _Totals(n_pix, layout.n_rows, layout.n_cols, layout.n_blocks)
+            with lock:
+                made.append(t)
+        layout.add(t, *batch)
+
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="cavern-matrix") as pool:
+        pending = []
+        for batch in scan.batches(cancel):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            pending.append(pool.submit(work, batch))
+            if len(pending) > WORKERS:  # at most a few batches in memory
+                pending.pop(0).result()
+        for f in pending:
+            f.result()
+    if not made:
+        return _Totals(n_pix, layout.n_rows, layout.n_cols, layout.n_blocks)
+    total = made[0]
+    for other in made[1:]:
+        total.merge(other)
+    return total
+
+
 def stream_matrix(scan, pre_ids, post_ids, *, order: str = "type_depth", pre_types=None,
                   post_types=None, pre_depth=None, post_depth=None,
                   image_size: tuple[int, int] = (1600, 1200), cancel=None) -> StreamedMatrix:
@@ -92,79 +236,17 @@ def stream_matrix(scan, pre_ids, post_ids, *, order: str = "type_depth", pre_typ
     axes = build_matrix(empty, pre_ids, post_ids, row_order=order, col_order=order,
                         pre_types=pre_types, post_types=post_types, pre_depth=pre_depth,
                         post_depth=post_depth)
-    n_rows, n_cols = axes.shape
-    rows_axis, cols_axis = _Axis(axes.row_ids), _Axis(axes.col_ids)
-    out_h, out_w = max(min(image_size[1], n_rows), 1), max(min(image_size[0], n_cols), 1)
-    n_pix = out_h * out_w
-    best = {w: np.full(n_pix, -np.inf) for w in PIXEL_WEIGHTS}
-    best_r = {w: np.full(n_pix, -1, np.int64) for w in PIXEL_WEIGHTS}
-    best_c = {w: np.zeros(n_pix, np.int64) for w in PIXEL_WEIGHTS}
-    best_n = {w: np.zeros(n_pix, np.int64) for w in PIXEL_WEIGHTS}
-    best_s = {w: np.zeros(n_pix, np.float64) for w in PIXEL_WEIGHTS}
-    typed = axes.row_types is not None and axes.col_types is not None
+    layout = _Layout(axes, image_size)
+    n_rows, n_cols = layout.n_rows, layout.n_cols
+    t = _run(scan, layout, cancel)
+    best, best_r, best_c, best_n, best_s = t.best, t.best_r, t.best_c, t.best_n, t.best_s
+    typed = layout.typed
     if typed:
-        row_labels, row_code = _block_codes(axes.row_types, axes.row_blocks)
-        col_labels, col_code = _block_codes(axes.col_types, axes.col_blocks)
-        n_blocks = len(row_labels) * len(col_labels)
-        blk_pairs = np.zeros(n_blocks)
-        blk_syn = np.zeros(n_blocks)
-        blk_w = {w: np.zeros(n_blocks) for w in WEIGHTS}
-    active_r = np.zeros(n_rows, bool)
-    active_c = np.zeros(n_cols, bool)
-    n_pairs = n_syn = rows_read = 0
-    int_sizes = True
-    for pre, post, size in scan.batches(cancel):
-        rows_read += len(pre)
-        if len(pre) == 0:
-            continue
-        change = np.empty(len(pre), bool)
-        change[0] = True
-        np.not_equal(pre[1:], pre[:-1], out=change[1:])
-        change[1:] |= post[1:] != post[:-1]
-        starts = np.flatnonzero(change)
-        pair_pre = pre[starts]
-        # pre is sorted: look up its few distinct ids, then spread them over the pairs
-        first = np.empty(len(starts), bool)
-        first[0] = True
-        np.not_equal(pair_pre[1:], pair_pre[:-1], out=first[1:])
-        run = np.cumsum(first) - 1
-        r_runs, in_runs = rows_axis.positions(pair_pre[first])
-        r, in_r = r_runs[run], in_runs[run]
-        c, in_c = cols_axis.positions(post[starts])
-        keep = in_r & in_c
-        n = np.diff(np.append(starts, len(pre)))
-        if size is None:
-            s = np.zeros(len(starts), np.int64)
-        else:
-            int_sizes &= size.dtype.kind in "iu"
-            s = np.add.reduceat(size, starts)
-        r, c, n, s = r[keep], c[keep], n[keep], s[keep]
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        if len(r) == 0:
-            continue
-        n_pairs += len(r)
-        n_syn += int(n.sum())
-        active_r[r] = True
-        active_c[c] = True
-        # binary and count sums per block are the pair and synapse counts themselves
-        values = {w: _pair_weights(w, n, s) for w in WEIGHTS if w != "binary"}
-        if typed:
-            flat_b = row_code[r] * len(col_labels) + col_code[c]
-            blk_pairs += np.bincount(flat_b, minlength=n_blocks)
-            blk_syn += np.bincount(flat_b, weights=values["count"], minlength=n_blocks)
-            for w in WEIGHTS:
-                if w not in ("binary", "count"):
-                    blk_w[w] += np.bincount(flat_b, weights=values[w], minlength=n_blocks)
-        # the same pixel as services.connectivity.connectivity_image.downsample_coo
-        pix = (r * out_h // n_rows) * out_w + c * out_w // n_cols
-        for w in PIXEL_WEIGHTS:
-            val = values[w]
-            np.maximum.at(best[w], pix, val)
-            win = val >= best[w][pix]
-            where = pix[win]
-            best_r[w][where], best_c[w][where] = r[win], c[win]
-            best_n[w][where], best_s[w][where] = n[win], s[win]
+        row_labels, row_code = layout.row_labels, layout.row_code
+        col_labels, col_code = layout.col_labels, layout.col_code
+        blk_pairs, blk_syn, blk_w = t.blk_pairs, t.blk_syn, t.blk_w
+    active_r, active_c = t.active_r, t.active_c
+    n_pairs, n_syn, rows_read, int_sizes = t.n_pairs, t.n_syn, t.rows_read, t.int_sizes
     # the pixel pairs of every weight, each pair once
     pr = np.concatenate([best_r[w][best_r[w] >= 0] for w in PIXEL_WEIGHTS])
     pc = np.concatenate([best_c[w][best_r[w] >= 0] for w in PIXEL_WEIGHTS])
