@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+from services.results.lru_files import evict_oldest, files_by_age
+
 DEFAULT_MAX_BYTES = 512 * 1024**2
 FOLDER_NAME = "skeletons"
 
@@ -85,29 +87,11 @@ class SkeletonCache:
         return True
 
     def entries(self) -> list[tuple[Path, int, float]]:
-        out = []
-        if not self.folder.is_dir():
-            return out
-        for p in self.folder.glob("*.json.gz"):
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            out.append((p, st.st_size, st.st_mtime))
-        return sorted(out, key=lambda e: e[2])
+        return files_by_age(self.folder, "*.json.gz")
 
     def evict(self) -> int:
         with self._lock:
-            entries = self.entries()
-            total = sum(e[1] for e in entries)
-            removed = 0
-            for path, size, _ in entries:
-                if total <= self.max_bytes:
-                    break
-                self._remove(path)
-                total -= size
-                removed += 1
-            return removed
+            return evict_oldest(self.entries(), self.max_bytes, self._remove)
 
     def clear(self) -> None:
         for path, _, _ in self.entries():

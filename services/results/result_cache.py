@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from models.query_spec import QueryResult, QuerySpec
+from services.results.lru_files import evict_oldest, files_by_age
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _META_KEY = b"cavern_cache"
@@ -254,16 +255,7 @@ class ResultCache:
     # ---- size ------------------------------------------------------------------------
     def entries(self) -> list[tuple[Path, int, float]]:
         """(path, bytes, last use) of each cached result, oldest first."""
-        out = []
-        if not self.folder.is_dir():
-            return out
-        for p in self.folder.glob("*.parquet"):
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            out.append((p, st.st_size, st.st_mtime))
-        return sorted(out, key=lambda e: e[2])
+        return files_by_age(self.folder, "*.parquet")
 
     def size_bytes(self) -> int:
         return sum(e[1] for e in self.entries())
@@ -271,16 +263,7 @@ class ResultCache:
     def evict(self) -> int:
         """Remove least recently used files until the cache fits; returns files removed."""
         with self._lock:
-            entries = self.entries()
-            total = sum(e[1] for e in entries)
-            removed = 0
-            for path, size, _ in entries:
-                if total <= self.max_bytes:
-                    break
-                self._remove(path)
-                total -= size
-                removed += 1
-            return removed
+            return evict_oldest(self.entries(), self.max_bytes, self._remove)
 
     def clear(self) -> None:
         for path, _, _ in self.entries():
