@@ -11,13 +11,13 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QApplication, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from models.errors import CancelledError, CavernError
 from services.morphology.synapse_selection import selection_result
 from ui.common.workers import RequestRunner
+from ui.common.table_file_dialog import ask_table_path
 
-FILE_FILTERS = "CSV (*.csv);;Parquet (*.parquet);;TSV (*.tsv)"
 
 
 class SynapseSelectionBar(QWidget):
@@ -90,14 +90,10 @@ class SynapseSelectionBar(QWidget):
         if self.result is None:
             return
         name = f"synapses_{self.result.frame.attrs.get('morphology_of', 'cell')}.csv"
-        path, chosen = QFileDialog.getSaveFileName(self, "Export selected synapses",
-                                                   os.path.join(self._export_dir, name),
-                                                   FILE_FILTERS)
+        path = ask_table_path(self, "Export selected synapses",
+                              os.path.join(self._export_dir, name))
         if not path:
             return
-        if not Path(path).suffix:
-            path += ".parquet" if chosen.startswith("Parquet") else (
-                ".tsv" if chosen.startswith("TSV") else ".csv")
         self._export_dir = str(Path(path).parent)
         self.export_to(path)
 

@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton, QToolButton
+from PySide6.QtWidgets import QMenu, QPushButton, QToolButton
 
 from models.errors import CancelledError, CavernError
+from ui.common.table_file_dialog import ask_table_path
 
-FILE_FILTERS = "CSV (*.csv);;Parquet (*.parquet);;TSV (*.tsv)"
 
 
 class ResultExportMenu:
@@ -64,12 +64,9 @@ class ResultExportMenu:
     def _ask_export(self, selected_only: bool) -> None:
         title = "Export selected rows" if selected_only else "Export all rows"
         start = os.path.join(self._export_dir, self._default_name())
-        path, chosen = QFileDialog.getSaveFileName(self, title, start, FILE_FILTERS)
+        path = ask_table_path(self, title, start)
         if not path:
             return
-        if not Path(path).suffix:
-            path += ".parquet" if chosen.startswith("Parquet") else (
-                ".tsv" if chosen.startswith("TSV") else ".csv")
         self._export_dir = str(Path(path).parent)
         self.export_rows(path, selected_only=selected_only)
 

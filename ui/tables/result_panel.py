@@ -37,7 +37,8 @@ from ui.common.result_table_model import ResultTableModel
 from ui.common.styles import ERROR_STYLE, WARNING_STYLE
 from ui.common.workers import RequestRunner
 from ui.tables.result_context_menu import ResultContextMenu
-from ui.tables.result_export_menu import FILE_FILTERS, ResultExportMenu
+from ui.common.table_file_dialog import FILE_FILTERS
+from ui.tables.result_export_menu import ResultExportMenu
 from ui.tables.result_selection import KEEP_SELECTION_ROWS, MAX_COPY_ROWS, ResultSelection
 
 __all__ = ["ResultPanel", "ResultContextMenu", "FILTER_DELAY_MS", "SYNC_FILTER_ROWS",
