@@ -129,3 +129,14 @@ def test_empty_box_clears_the_selection(qtbot, view):
     assert not view.selection_bar.isHidden()
     view.plot._box(QRectF(1e7, 1e7, 1, 1))
     assert view.selection_bar.isHidden() and view.selection_bar.result is None
+
+
+def test_the_morphology_plot_exports_like_every_plot(qtbot, tmp_path):
+    from ui.morphology.morphology_plot import MorphologyPlot
+    plot = MorphologyPlot()
+    qtbot.addWidget(plot)
+    plot.resize(800, 600)
+    assert [a.text() for a in plot.image_menu.actions] == ["Copy image", "Export image…"]
+    for suffix, magic in ((".pdf", b"%PDF"), (".png", b"\x89PNG")):
+        path = plot.image_menu.export(str(tmp_path / f"m{suffix}"))
+        assert open(path, "rb").read(4) == magic

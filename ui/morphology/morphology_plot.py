@@ -46,6 +46,8 @@ class MorphologyPlot(pg.PlotWidget):
                                      labelTextColor="#1a1a1a",  # readable, not pyqtgraph's grey
                                      brush=pg.mkBrush(255, 255, 255, 220))
         self.scale_bar = None
+        from ui.common.plot_image_menu import install_plot_menu  # Copy / Export image (PDF too)
+        install_plot_menu(self, "morphology")
         self._xy = np.zeros((0, 2))
         self._shown = np.zeros(0, dtype=np.int64)  # rows drawn now
         self.tip = None  # callable(row) -> str
