@@ -8,12 +8,15 @@ upsampling): the view scales it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from models.errors import InvalidInputError
 from services.connectivity.connectivity_matrix import ConnectivityMatrix, TypeBlock
+
+if TYPE_CHECKING:  # annotations only: scipy loads when a sparse matrix is made
+    import scipy.sparse
 
 REDUCTIONS = ("max", "mean", "sum")
 
@@ -127,7 +130,7 @@ def best_pair_per_pixel(flat: np.ndarray, values: np.ndarray, n_pixels: int) -> 
     return out
 
 
-def downsample_matrix(matrix: ConnectivityMatrix | sp.spmatrix | sp.sparray, width: int,
+def downsample_matrix(matrix: "ConnectivityMatrix | scipy.sparse.spmatrix", width: int,
                       height: int, *, weight: str = "count", reduce: str = "max") -> MatrixImage:
     """Display image (at most ``height`` x ``width`` pixels) of an ordered sparse matrix.
 
@@ -137,6 +140,7 @@ def downsample_matrix(matrix: ConnectivityMatrix | sp.spmatrix | sp.sparray, wid
     if isinstance(matrix, ConnectivityMatrix):
         return downsample_coo(matrix.rows, matrix.cols, matrix.pair_weights(weight),
                               matrix.shape, width, height, reduce)
+    import scipy.sparse as sp  # only here: scipy is off the app's start-up path
     if sp.issparse(matrix):
         coo = matrix.tocoo()
         coo.sum_duplicates()

@@ -18,17 +18,19 @@ Weights (:data:`WEIGHTS`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from models.errors import InvalidInputError
 from services.connectivity.aggregation import (
     UNKNOWN_TYPE, IndexedPairs, aggregate_pairs_indexed, as_root_ids, factorize_ids,
     lookup_per_cell, order_by_degree, order_by_id, order_by_type_depth, require_columns,
     type_rank)
+
+if TYPE_CHECKING:  # annotations only: scipy loads when a sparse matrix is made
+    import scipy.sparse
 
 WEIGHTS = ("binary", "count", "size_sum", "ln_size_sum", "log10_1p_size_sum", "size_mean")
 #: What each weight is, per connected pair (exported files carry it in a column name/metadata).
@@ -139,9 +141,10 @@ class ConnectivityMatrix:
         raise InvalidInputError(f"Unknown weight '{weight}'.", field="weight",
                                 hint=f"Choose one of: {', '.join(WEIGHTS)}.")
 
-    def to_csr(self, weight: str = "count") -> sp.csr_matrix:
+    def to_csr(self, weight: str = "count") -> "scipy.sparse.csr_matrix":
         """scipy CSR matrix (float64) of the chosen weight, in display order."""
         self._whole("A sparse matrix of every pair")
+        import scipy.sparse as sp  # only here: scipy is off the app's start-up path
         return sp.csr_matrix((self.pair_weights(weight), (self.rows, self.cols)),
                              shape=self.shape)
 
