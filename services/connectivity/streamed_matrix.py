@@ -45,20 +45,14 @@ class StreamedMatrix:
     notes: list[str] = field(default_factory=list)
 
 
-def _pair_weights(weight: str, n: np.ndarray, s: np.ndarray) -> np.ndarray:
-    s = s.astype(np.float64)
-    if weight == "binary":
-        return np.ones(n.shape[0])
-    if weight == "count":
-        return n.astype(np.float64)
-    if weight == "size_sum":
-        return s
-    if weight == "ln_size_sum":
-        with np.errstate(divide="ignore"):
-            return np.log(s)
-    if weight == "log10_1p_size_sum":
-        return np.log10(1.0 + s)
-    return s / n  # size_mean
+def _weights(n: np.ndarray, s: np.ndarray) -> dict[str, np.ndarray]:
+    """Every weight but binary of the pairs (n synapses, s summed size), as
+    ConnectivityMatrix.pair_weights gives them, each conversion made once."""
+    nf, sf = n.astype(np.float64), s.astype(np.float64)
+    with np.errstate(divide="ignore"):
+        ln = np.log(sf)
+    return {"count": nf, "size_sum": sf, "ln_size_sum": ln,
+            "log10_1p_size_sum": np.log10(1.0 + sf), "size_mean": sf / nf}
 
 
 class _Axis:
@@ -162,7 +156,7 @@ class _Layout:
         t.active_r[r] = True
         t.active_c[c] = True
         # binary and count sums per block are the pair and synapse counts themselves
-        values = {w: _pair_weights(w, n, s) for w in WEIGHTS if w != "binary"}
+        values = _weights(n, s)
         if self.typed:
             flat_b = self.row_code[r] * len(self.col_labels) + self.col_code[c]
             t.blk_pairs += np.bincount(flat_b, minlength=self.n_blocks)
@@ -239,7 +233,7 @@ def stream_matrix(scan, pre_ids, post_ids, *, order: str = "type_depth", pre_typ
     layout = _Layout(axes, image_size)
     n_rows, n_cols = layout.n_rows, layout.n_cols
     t = _run(scan, layout, cancel)
-    best, best_r, best_c, best_n, best_s = t.best, t.best_r, t.best_c, t.best_n, t.best_s
+    best_r, best_c, best_n, best_s = t.best_r, t.best_c, t.best_n, t.best_s
     typed = layout.typed
     if typed:
         row_labels, row_code = layout.row_labels, layout.row_code
