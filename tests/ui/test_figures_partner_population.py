@@ -59,6 +59,9 @@ def test_inputs_of_the_tutorial_cell_split_i_to_e_beside_e_to_e(qtbot, view, sam
         got = bars(plot)
         assert (got.reindex(part.index) == part).all() and got.sum() == part.sum() > 0
     assert f"inputs of {CELL}" in view.status.text()
+    # this synapse table has no sizes: the empty plot says so itself
+    assert "needs a synapse table with a size column" in \
+        view.size_plot.getPlotItem().titleLabel.text
     folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
     view.layout().activate()  # the status line's new height, before the picture
     img = view.window().grab()
@@ -82,6 +85,7 @@ def test_outputs_of_a_pinky_cell_with_summed_sizes(qtbot, view, sample_source):
     assert (got.reindex(ref.index) == ref).all() and got.sum() == 70
     sums = per_partner["sum"].to_numpy(float)
     assert (view.size_hist.counts == np.histogram(sums, view.size_hist.edges)[0]).all()
+    assert view.size_plot.getPlotItem().titleLabel.text == "Summed synapse size per connection"
 
 
 def test_a_bad_root_id_is_said_in_the_panel(qtbot, view, sample_source):

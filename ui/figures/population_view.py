@@ -317,14 +317,18 @@ class PopulationView(QWidget):
 
     def _draw_sizes(self, conns: pd.DataFrame, notes: list[str]) -> None:
         plot = self.size_plot.getPlotItem()
+        plot.setTitle("Summed synapse size per connection", color=TEXT)
         log_x = self.log_x.isChecked()
         plot.setLogMode(x=log_x, y=False)
         try:
             self.size_hist = pop.size_histogram(conns, bins=40, log_x=log_x)
         except InvalidInputError:
             self.size_hist = None
-            notes.append("Summed size needs a synapse table with a size column (e.g. "
-                         "synapses_pni_2 'size').")
+            why = ("Summed size needs a synapse table with a size column (e.g. "
+                   "synapses_pni_2 'size').")
+            notes.append(why)
+            # said where the plot would be, not only in the status line
+            plot.setTitle(f"Summed synapse size per connection: {why}", color=TEXT)
             return
         e = self.size_hist.edges
         x = np.log10(e) if log_x else e
