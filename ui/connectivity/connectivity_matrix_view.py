@@ -9,17 +9,16 @@ import html
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel,
                                QPushButton, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout,
                                QWidget)
 
-from models.errors import CavernError, ExportError
+from models.errors import CavernError
 from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS, WEIGHTS
 from services.connectivity.connectivity_queries import (
-    MatrixResult, cell_set_spec, compute_matrix, fetch_pair_synapses, matrix_long_frame,
-    matrix_wide_frame)
-from services.results.export import export_frame
+    MatrixResult, cell_set_spec, compute_matrix, fetch_pair_synapses)
 from ui.connectivity.cell_set_editor import CellSetEditor
+from ui.connectivity.matrix_exports import MatrixExports
 from ui.connectivity.matrix_image_plot import MAX_IMAGE, MatrixImagePlot, matrix_image
 from ui.connectivity.partners_view import table_view
 from ui.common.request_status_bar import RequestStatusBar
@@ -79,7 +78,7 @@ def _compute(ws, pre_draft, post_draft, order, hide, weight="count", cancel=None
     return result
 
 
-class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
+class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget):
     pairActivated = Signal("qint64", "qint64")  # pre root id, post root id
     rowsLinkRequested = Signal(object)  # DataFrame of the clicked pair's synapses
     message = Signal(str)
@@ -382,56 +381,3 @@ class ConnectivityMatrixView(PanelStatus, WorkspaceView, QWidget):
         self.pair_label.setText(f"{len(syn)} synapse(s) from {pre} onto {post}.")
         self.pair_link_button.setEnabled(len(syn) > 0)
         self.pairActivated.emit(pre, post)
-
-    # ---- export ---------------------------------------------------------------------------
-    def _enable_exports(self) -> None:
-        ok = self.result is not None
-        # a matrix aggregated on disk holds only each pixel's pair: no list of every pair
-        whole = ok and not self.result.matrix.pixel_pairs_only
-        for b in (self.export_long, self.export_wide):
-            b.setEnabled(whole)
-            b.setToolTip(self.export_long_tip if b is self.export_long else
-                         "Presynaptic cells × postsynaptic cells, zeros included")
-            if ok and not whole:
-                b.setToolTip("Not for a matrix aggregated on disk (too many pairs to hold): "
-                             "its summary and type blocks are exact; export a smaller set")
-        self.export_fig.setEnabled(ok)
-
-    def _ask_export(self, layout: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export connectivity matrix", f"matrix_{self.weight}_{layout}.csv",
-            "CSV (*.csv);;Parquet (*.parquet)")
-        if path:
-            self.export_matrix(path, layout)
-
-    def export_matrix(self, path: str, layout: str = "long") -> None:
-        """Long: one row per connected pair; wide: pre cells x post cells (zeros included)."""
-        m, weight = self.result.matrix, self.weight
-
-        def work(cancel=None):
-            frame = matrix_long_frame(m, weight) if layout == "long" else matrix_wide_frame(
-                m, weight)
-            export_frame(frame, path, cancel=cancel)
-            return len(frame)
-        self.status.show_text("Exporting the matrix…")
-        self.runner.run(work, await_outcome=True,  # a file written is reported as written
-                        on_result=lambda n: self._exported(path, f"{n:,} rows"))
-
-    def _ask_figure(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export figure", "matrix.png",
-                                              "PNG image (*.png);;SVG drawing (*.svg);;"
-                                              "PDF document (*.pdf)")
-        if path:
-            self.export_figure(path)
-
-    def export_figure(self, path: str) -> None:
-        try:
-            self.plot.export_figure(path)
-        except (OSError, RuntimeError, ValueError) as exc:
-            return self._input_error(ExportError(f"Could not write the figure '{path}': {exc}"))
-        self._exported(path, "figure")
-
-    def _exported(self, path: str, what: str) -> None:
-        text = f"Exported {what} to {path}."
-        self.status.show_text(text)
-        self.message.emit(text)
