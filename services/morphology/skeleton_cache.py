@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from services.results.lru_files import evict_oldest, files_by_age
+from services.results.lru_files import LruFolder
 
 DEFAULT_MAX_BYTES = 512 * 1024**2
 FOLDER_NAME = "skeletons"
@@ -30,11 +30,11 @@ def cache_key(server: str, datastack: str, root_id: int, skeleton_version: int) 
             "skeleton_version": int(skeleton_version)}
 
 
-class SkeletonCache:
+class SkeletonCache(LruFolder):
+    PATTERN = "*.json.gz"
+
     def __init__(self, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES):
-        self.folder = Path(folder)
-        self.max_bytes = int(max_bytes)
-        self._lock = threading.Lock()
+        super().__init__(folder, max_bytes)
 
     @classmethod
     def beside(cls, result_cache) -> "SkeletonCache | None":
@@ -86,23 +86,6 @@ class SkeletonCache:
         self.evict()
         return True
 
-    def entries(self) -> list[tuple[Path, int, float]]:
-        return files_by_age(self.folder, "*.json.gz")
-
-    def evict(self) -> int:
-        with self._lock:
-            return evict_oldest(self.entries(), self.max_bytes, self._remove)
-
-    def clear(self) -> None:
-        for path, _, _ in self.entries():
-            self._remove(path)
-
-    @staticmethod
-    def _remove(path: Path) -> None:
-        try:
-            path.unlink()
-        except OSError:
-            pass
 
 
 def _plain(v):

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from models.query_spec import QueryResult, QuerySpec
-from services.results.lru_files import evict_oldest, files_by_age
+from services.results.lru_files import LruFolder
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _META_KEY = b"cavern_cache"
@@ -123,11 +123,11 @@ def cacheable(spec: QuerySpec) -> bool:
     return spec.timestamp is None and spec.version is not None and bool(spec.datastack)
 
 
-class ResultCache:
+class ResultCache(LruFolder):
+    PATTERN = "*.parquet"
+
     def __init__(self, folder: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
-        self.folder = Path(folder) if folder is not None else default_cache_dir()
-        self.max_bytes = int(max_bytes)
-        self._lock = threading.Lock()
+        super().__init__(folder if folder is not None else default_cache_dir(), max_bytes)
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.parquet"
@@ -253,22 +253,6 @@ class ResultCache:
         return True
 
     # ---- size ------------------------------------------------------------------------
-    def entries(self) -> list[tuple[Path, int, float]]:
-        """(path, bytes, last use) of each cached result, oldest first."""
-        return files_by_age(self.folder, "*.parquet")
-
-    def size_bytes(self) -> int:
-        return sum(e[1] for e in self.entries())
-
-    def evict(self) -> int:
-        """Remove least recently used files until the cache fits; returns files removed."""
-        with self._lock:
-            return evict_oldest(self.entries(), self.max_bytes, self._remove)
-
-    def clear(self) -> None:
-        for path, _, _ in self.entries():
-            self._remove(path)
-
     @staticmethod
     def _remove(path: Path) -> None:
         try:
