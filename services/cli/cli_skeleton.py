@@ -83,13 +83,13 @@ def summary(skel) -> str:
 
 def _write_png(skel, ws, path, projection: str):
     from services.morphology.morphology_data import display_coords
-    from services.morphology.skeleton_export import write_atomic
+    from services.results.export import write_bytes
     from services.morphology.skeleton_png import png_bytes, render_skeleton
     coords, aligned, _note = display_coords(skel.vertices, ws.info.transform)
     names = {"x": "x", "y": "depth" if aligned else "y", "z": "z"}
     axes = f"{names[projection[0]]} - {names[projection[1]]} (um)"
     img = render_skeleton(skel, coords, projection, axes=axes)
-    return write_atomic(path, png_bytes(img))
+    return write_bytes(path, png_bytes(img))
 
 
 HANDLERS = {"skeleton": cmd_skeleton}

@@ -1,5 +1,5 @@
 """A skeleton written out for scripts: SWC (nm) or the skeleton service's dict as JSON,
-each written atomically (a temporary file in the target folder, then ``os.replace``).
+each written atomically as every export is (services.results.export.write_bytes).
 
 SWC rows are ``id type x y z radius parent``: ids 1..n in breadth-first order from the root
 (a parent always comes before its children), parent -1 for the root of each connected
@@ -10,15 +10,13 @@ cannot be written and are counted in the result's notes, never dropped silently.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from models.errors import ExportError
 from services.morphology.skeleton import COMPARTMENT_NAMES, Skeleton
+from services.results.export import write_bytes
 
 
 @dataclass
@@ -91,52 +89,10 @@ def skeleton_dict(skel: Skeleton) -> dict:
     return d
 
 
-def write_atomic(path, data: bytes) -> Path:
-    """``data`` to ``path`` via a temporary file beside it; ExportError on failure (an
-    older file of that name is left as it was)."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(f"Cannot write '{target}': the folder '{folder}' does not exist.",
-                          hint="Create the folder first, or pick another.")
-    if target.is_dir():
-        raise ExportError(f"Cannot write '{target}': it is a folder.")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".cavern-", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _mode_for(target))  # mkstemp's file is private (0600)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as exc:
-        raise ExportError(f"Cannot write '{target}': {exc.strerror or exc}.",
-                          hint="Check the folder's permissions and free space.") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    return target
-
-
-def _mode_for(target: Path) -> int:
-    """The old file's mode, else the default one (0666 less the umask)."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def write_swc(skel: Skeleton, path) -> tuple[Path, list[str]]:
     text, notes = swc_text(skel)
-    return write_atomic(path, text.encode()), notes
+    return write_bytes(path, text.encode()), notes
 
 
 def write_json(skel: Skeleton, path) -> Path:
-    return write_atomic(path, json.dumps(skeleton_dict(skel)).encode())
+    return write_bytes(path, json.dumps(skeleton_dict(skel)).encode())

@@ -112,13 +112,23 @@ def export_frame(frame: pd.DataFrame, path: str | os.PathLike, fmt: str | None =
     return out
 
 
+#: _atomic_write's kind for a file of plain bytes (no table format behind it)
+BYTES = "bytes"
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """``data`` to ``path`` as every export is written: a hidden temporary file beside it,
+    synced, then moved over it (ExportError on failure; an older file stays as it was)."""
+    return _atomic_write(path, BYTES, lambda fh, _tmp, _kind: fh.write(data), None)
+
+
 def write_sidecar(path: str | os.PathLike, provenance: dict) -> Path:
     """The provenance of an exported file beside it, written atomically."""
     from services.results.provenance import SIDECAR_SUFFIX, encode
     real = Path(os.path.realpath(path))
     side = real.with_name(real.name + SIDECAR_SUFFIX)
     try:
-        _atomic_write(side, "csv", lambda fh, _t, _k: fh.write(encode(provenance)), None)
+        write_bytes(side, encode(provenance))
     except ExportError as exc:
         raise ExportError(f"The rows were written to '{real.name}', but where they came from "
                           f"could not be written beside it: {exc}",
@@ -155,7 +165,7 @@ def export_disk_rows(rows, path: str | os.PathLike, fmt: str | None = None, *,
 
 def _atomic_write(path, fmt, write, cancel) -> Path:
     target = Path(path)
-    kind = export_format(target, fmt)
+    kind = BYTES if fmt == BYTES else export_format(target, fmt)
     real = Path(os.path.realpath(target)) if target.is_symlink() else target
     folder = real.parent if str(real.parent) else Path(".")
     if not folder.is_dir():

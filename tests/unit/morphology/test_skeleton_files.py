@@ -11,10 +11,10 @@ import pytest
 from models.errors import ExportError, InvalidInputError
 from services.morphology.skeleton import AXON, Skeleton
 from services.morphology.skeleton_cache import SkeletonCache
-from services.morphology.skeleton_export import (skeleton_dict, swc_text, write_atomic,
-                                                 write_swc)
+from services.morphology.skeleton_export import skeleton_dict, swc_text, write_swc
 from services.morphology.skeleton_png import png_bytes, render_skeleton
 from services.morphology.synapse_selection import selection_frame, selection_result
+from services.results.export import write_bytes
 from tests.unit.morphology.test_skeleton import _small
 
 
@@ -61,11 +61,11 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     target = tmp_path / "x.swc"
     target.write_text("old")
     with pytest.raises(ExportError, match="does not exist"):
-        write_atomic(tmp_path / "missing" / "x.swc", b"new")
+        write_bytes(tmp_path / "missing" / "x.swc", b"new")
     with pytest.raises(ExportError, match="is a folder"):
-        write_atomic(tmp_path, b"new")
+        write_bytes(tmp_path, b"new")
     assert target.read_text() == "old"
-    write_atomic(target, b"new")
+    write_bytes(target, b"new")
     assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["x.swc"]
 
 
