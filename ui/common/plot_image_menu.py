@@ -48,6 +48,23 @@ def write_svg(widget: QWidget, path: str) -> None:
         painter.end()
 
 
+def write_scene_svg(scene, path: str, title: str = "Cavern figure") -> None:
+    """A QGraphicsScene (a pyqtgraph plot's, all of it) as vector SVG. pyqtgraph's own
+    SVGExporter fails on this Qt (it parses Qt's SVG output); Qt's generator does not."""
+    from PySide6.QtSvg import QSvgGenerator
+    rect = scene.sceneRect()
+    gen = QSvgGenerator()
+    gen.setFileName(path)
+    gen.setSize(QSize(int(rect.width()), int(rect.height())))
+    gen.setViewBox(rect)
+    gen.setTitle(title)
+    painter = QPainter(gen)
+    try:
+        scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+    finally:
+        painter.end()
+
+
 def _source_rect(widget: QWidget) -> QRectF:
     from PySide6.QtWidgets import QGraphicsView
     if isinstance(widget, QGraphicsView):

@@ -209,12 +209,12 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
     def export_figure(self, path: str) -> None:
         """PNG (twice the on-screen size), SVG or PDF (vector, 180 mm wide) of the plot with
         its colour bar, written atomically (a failed export leaves no half file)."""
-        from ui.common.plot_image_menu import write_atomically, write_pdf
+        from ui.common.plot_image_menu import write_atomically, write_pdf, write_scene_svg
         kind = str(path).lower().rsplit(".", 1)[-1]
 
         def write(tmp: str) -> None:
             if kind == "svg":
-                self._export_svg(tmp)
+                write_scene_svg(self.scene(), tmp, "Cavern connectivity matrix")
             elif kind == "pdf":
                 write_pdf(self, tmp)
             else:
@@ -223,23 +223,3 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
                 exporter.parameters()["width"] = max(int(self.width() * 2), 800)
                 exporter.export(tmp)
         write_atomically(path, write)
-
-    def _export_svg(self, path: str) -> None:
-        # pyqtgraph's SVGExporter fails on this Qt version (it parses Qt's SVG output);
-        # Qt's own SVG generator renders the scene as vectors directly.
-        from PySide6.QtCore import QSize
-        from PySide6.QtGui import QPainter
-        from PySide6.QtSvg import QSvgGenerator
-        rect = self.scene().sceneRect()
-        gen = QSvgGenerator()
-        gen.setFileName(path)
-        gen.setSize(QSize(int(rect.width()), int(rect.height())))
-        gen.setViewBox(rect)
-        gen.setTitle("Cavern connectivity matrix")
-        painter = QPainter(gen)
-        try:
-            self.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-        finally:
-            painter.end()
-        if not __import__("os").path.exists(path):
-            raise OSError(f"Qt could not write '{path}'")

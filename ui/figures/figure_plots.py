@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QFont, QPainter
+from PySide6.QtGui import QFont
 
 TEXT = "#1a1a1a"
 #: Tableau-10: distinguishable on white and for most colour-blind readers.
@@ -52,7 +51,7 @@ def export_plot(widget, path: str | os.PathLike, width: int = 1600) -> Path:
     """PNG (``width`` px wide, publication size), SVG or PDF (vector, 180 mm wide) of
     ``widget``'s scene, written to a temporary file beside ``path`` and moved over it: a
     failed export leaves no half file."""
-    from ui.common.plot_image_menu import write_atomically, write_pdf
+    from ui.common.plot_image_menu import write_atomically, write_pdf, write_scene_svg
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".png", ".svg", ".pdf"):
@@ -68,19 +67,8 @@ def export_plot(widget, path: str | os.PathLike, width: int = 1600) -> Path:
             exporter = ex.ImageExporter(item)
             exporter.parameters()["width"] = int(width)
             exporter.export(tmp)
-        else:  # pyqtgraph's SVGExporter fails on this Qt; Qt's generator draws vectors
-            from PySide6.QtSvg import QSvgGenerator
-            rect = scene.sceneRect()
-            gen = QSvgGenerator()
-            gen.setFileName(tmp)
-            gen.setSize(QSize(int(rect.width()), int(rect.height())))
-            gen.setViewBox(rect)
-            gen.setTitle("Cavern figure")
-            painter = QPainter(gen)
-            try:
-                scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-            finally:
-                painter.end()
+        else:
+            write_scene_svg(scene, tmp, "Cavern figure")
     return write_atomically(target, write)
 
 
