@@ -4,7 +4,8 @@ row groups whose min/max range holds one of the values). On a table sorted by th
 (``import-table``) the bound is close to the answer, so a query can tell "fits in memory"
 without counting (a count is a second pass over the same row groups).
 
-The statistics are read once per file (path, size, modification time).
+The footer and a column's statistics are read once per file (path, size, modification
+time); the sorted scans of services.local.sorted_scan read them from here too.
 """
 from __future__ import annotations
 
@@ -16,13 +17,37 @@ import numpy as np
 from models.filters import Filter, Op
 
 
+def _key(path: Path):
+    """The cache key of a file as it is now (path, size, modification time), or None."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return str(path), st.st_size, st.st_mtime
+
+
 @lru_cache(maxsize=64)
-def _stats(path: str, size: int, mtime: float, column: str):
-    """(min, max, rows) arrays per row group of ``column``, or None (no usable stats)."""
+def _metadata(path: str, size: int, mtime: float):
     import pyarrow.parquet as pq
     try:
-        md = pq.ParquetFile(path).metadata
-    except Exception:  # noqa: BLE001 - unreadable here: the caller counts instead
+        return pq.ParquetFile(path).metadata
+    except Exception:  # noqa: BLE001 - not Parquet, unreadable: the caller goes another way
+        return None
+
+
+def footer(path: Path) -> tuple[tuple[str, ...], int] | None:
+    """(column names, rows) of a Parquet file, or None when it is not one."""
+    key = _key(path)
+    md = _metadata(*key) if key else None
+    if md is None:
+        return None
+    return tuple(md.schema.column(i).name for i in range(md.num_columns)), int(md.num_rows)
+
+
+@lru_cache(maxsize=64)
+def _stats(path: str, size: int, mtime: float, column: str):
+    md = _metadata(path, size, mtime)
+    if md is None:
         return None
     names = [md.schema.column(i).name for i in range(md.num_columns)]
     if column not in names:
@@ -39,15 +64,26 @@ def _stats(path: str, size: int, mtime: float, column: str):
     return lo, hi, rows
 
 
+def column_stats(path: Path, column: str):
+    """(min, max, rows) arrays per row group of an integer ``column``, or None (no such
+    column, or no usable statistics)."""
+    key = _key(path)
+    return _stats(*key, column) if key else None
+
+
+def groups_holding(lo: np.ndarray, hi: np.ndarray, values) -> np.ndarray:
+    """Which row groups' [min, max] ranges hold at least one of ``values``."""
+    ids = np.sort(np.asarray(values, dtype=np.int64))
+    if len(ids) == 0:
+        return np.zeros(len(lo), bool)
+    k = np.searchsorted(ids, lo)
+    return (k < len(ids)) & (ids[np.minimum(k, len(ids) - 1)] <= hi)
+
+
 def rows_bound(path: Path, filters) -> int | None:
     """At most this many rows of the Parquet file at ``path`` match ``filters`` (all ANDed),
     judged from the row-group statistics of their ``=``/``in`` filters on integer columns;
     None when no such filter has statistics to judge by."""
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError:
-        return None
     keep = None
     for f in filters:
         if not isinstance(f, Filter) or f.op not in (Op.EQ, Op.IN):
@@ -55,13 +91,11 @@ def rows_bound(path: Path, filters) -> int | None:
         values = f.value if f.op is Op.IN else (f.value,)
         if not values or not all(type(v) is int for v in values):
             continue
-        stats = _stats(str(p), st.st_size, st.st_mtime, f.column)
+        stats = column_stats(path, f.column)
         if stats is None:
             continue
         lo, hi, rows = stats
-        ids = np.sort(np.asarray(values, dtype=np.int64))
-        k = np.searchsorted(ids, lo)
-        hit = (k < len(ids)) & (ids[np.minimum(k, len(ids) - 1)] <= hi)
+        hit = groups_holding(lo, hi, values)
         keep = hit if keep is None else keep & hit
     if keep is None:
         return None

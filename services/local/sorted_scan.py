@@ -135,30 +135,17 @@ def sorted_scan(path: Path, pre: str, post: str, size: str | None,
                 pre_ids: np.ndarray) -> SortedScan | None:
     """A scan of the rows whose presynaptic cell may be in ``pre_ids``, or None when the
     file is not a Parquet file sorted by ``pre`` (by its footer)."""
-    import pyarrow.parquet as pq
-    try:
-        md = pq.ParquetFile(str(path)).metadata
-    except Exception:  # noqa: BLE001 - not Parquet, unreadable: the caller goes another way
+    from services.local.row_group_stats import column_stats, footer, groups_holding
+    head = footer(path)
+    if head is None or pre not in head[0] or post not in head[0]:
         return None
-    names = [md.schema.column(i).name for i in range(md.num_columns)]
-    if pre not in names or post not in names:
+    names, n_rows = head
+    stats = column_stats(path, pre)
+    if stats is None:
         return None
-    ci = names.index(pre)
-    lo = np.empty(md.num_row_groups, dtype=np.int64)
-    hi = np.empty(md.num_row_groups, dtype=np.int64)
-    rows = np.empty(md.num_row_groups, dtype=np.int64)
-    for g in range(md.num_row_groups):
-        rg = md.row_group(g)
-        st = rg.column(ci).statistics
-        if st is None or not st.has_min_max:
-            return None
-        lo[g], hi[g], rows[g] = int(st.min), int(st.max), rg.num_rows
-    if md.num_row_groups and np.any(lo[1:] < hi[:-1]):
+    lo, hi, rows = stats
+    if len(lo) and np.any(lo[1:] < hi[:-1]):
         return None  # row groups overlap in pre: not sorted by it
-    ids = np.sort(np.asarray(pre_ids, dtype=np.int64))
-    k = np.searchsorted(ids, lo)
-    hit = (k < len(ids)) & (ids[np.minimum(k, max(len(ids) - 1, 0))] <= hi) if len(ids) else \
-        np.zeros(len(lo), bool)
-    groups = np.flatnonzero(hit)
+    groups = np.flatnonzero(groups_holding(lo, hi, pre_ids))
     return SortedScan(Path(path), pre, post, size if size in names else None,
-                      groups.tolist(), int(rows[groups].sum()), int(md.num_rows))
+                      groups.tolist(), int(rows[groups].sum()), n_rows)
