@@ -325,6 +325,15 @@ def _pairs_out_of_core(ws: Workspace, pre_ids, post_ids, cancel=None,
     return IndexedPairs(pairs, pre_uniq, pre_code)
 
 
+def _usable_order(order: str, pre: CellSet, post: CellSet) -> str:
+    """``order``, or "id" when it is by type and a set has no types (pasted ids without a
+    type table)."""
+    if order == "type_depth" and (pre.annotations["cell_type"].isna().all()
+                                  or post.annotations["cell_type"].isna().all()):
+        return "id"
+    return order
+
+
 def _streamed(ws: Workspace, pre: CellSet, post: CellSet, order: str, image_size,
               cancel=None, budget: int | None = None) -> MatrixResult | None:
     """The matrix aggregated in one pass over a (pre, post)-sorted table, when more than
@@ -339,9 +348,7 @@ def _streamed(ws: Workspace, pre: CellSet, post: CellSet, order: str, image_size
     budget = MATRIX_MEMORY_SYNAPSES if budget is None else budget
     if scan is None or scan.rows_bound <= budget:
         return None
-    if order == "type_depth" and (pre.annotations["cell_type"].isna().all()
-                                  or post.annotations["cell_type"].isna().all()):
-        order = "id"
+    order = _usable_order(order, pre, post)
     try:
         got = stream_matrix(scan, pre.ids, post.ids, order=order,
                             pre_types=pre.annotations["cell_type"],
@@ -396,9 +403,7 @@ def compute_matrix(ws: Workspace, pre_spec: CellSetSpec, post_spec: CellSetSpec 
         pre_ids = pre.ids[np.isin(pre.ids, active)]
         post_ids = post.ids[np.isin(post.ids, active)]
         hidden = len(np.union1d(pre.ids, post.ids)) - len(np.union1d(pre_ids, post_ids))
-    if order == "type_depth" and (pre.annotations["cell_type"].isna().all()
-                                  or post.annotations["cell_type"].isna().all()):
-        order = "id"  # no types to order by (pasted ids without a type table)
+    order = _usable_order(order, pre, post)
     matrix = build_matrix(
         indexed, pre_ids, post_ids, row_order=order, col_order=order,
         pre_types=pre.annotations["cell_type"], post_types=post.annotations["cell_type"],
