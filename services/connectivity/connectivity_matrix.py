@@ -159,21 +159,11 @@ class ConnectivityMatrix:
         """
         self._whole("The matrix summary")
         n_pre, n_post = self.shape
-        cells = n_pre * n_post
-        density = self.nnz / cells if cells else float("nan")
-        out = {"n_pre": n_pre, "n_post": n_post, "connected_pairs": self.nnz,
-               "density": density, "n_synapses": int(self.n_synapses.sum())}
         # cells with a synapse here: a bincount over the pairs (no sort of 1.4M indices)
         act_r = int(np.count_nonzero(np.bincount(self.rows, minlength=n_pre))) if self.nnz else 0
         act_c = int(np.count_nonzero(np.bincount(self.cols, minlength=n_post))) if self.nnz else 0
-        out["n_pre_connected"], out["n_post_connected"] = act_r, act_c
-        out["density_connected_cells"] = (self.nnz / (act_r * act_c) if act_r * act_c
-                                          else float("nan"))
-        if n_pre_all is not None and n_post_all is not None:
-            whole = int(n_pre_all) * int(n_post_all)
-            out["n_pre_all"], out["n_post_all"] = int(n_pre_all), int(n_post_all)
-            out["density_whole_set"] = self.nnz / whole if whole else float("nan")
-        return out
+        return matrix_summary(n_pre, n_post, self.nnz, int(self.n_synapses.sum()), act_r,
+                              act_c, n_pre_all, n_post_all)
 
     def pairs(self) -> pd.DataFrame:
         """Connected pairs with ids, in display order of rows then columns."""
@@ -198,13 +188,42 @@ class ConnectivityMatrix:
         n_syn = np.bincount(flat, weights=self.n_synapses, minlength=nr * nc).reshape(nr, nc)
         w_sum = np.bincount(flat, weights=self.pair_weights(weight),
                             minlength=nr * nc).reshape(nr, nc)
-        cells = (np.bincount(row_code, minlength=nr)[:, None]
-                 * np.bincount(col_code, minlength=nc)[None, :])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            prob = np.where(cells > 0, n_pairs / np.maximum(cells, 1), np.nan)
-            mean_w = np.where(n_pairs > 0, w_sum / np.maximum(n_pairs, 1), np.nan)
-        return BlockMatrix(row_labels, col_labels, n_pairs.astype(np.int64),
-                           n_syn.astype(np.int64), prob, mean_w, weight)
+        return block_matrix_of(row_labels, row_code, col_labels, col_code, n_pairs, n_syn,
+                               w_sum, weight)
+
+
+def matrix_summary(n_pre: int, n_post: int, n_pairs: int, n_synapses: int, n_pre_connected: int,
+                   n_post_connected: int, n_pre_all: int | None = None,
+                   n_post_all: int | None = None) -> dict:
+    """The summary of ConnectivityMatrix.summary from its counts (a matrix made on disk
+    has the counts, not the pairs)."""
+    cells = n_pre * n_post
+    act = n_pre_connected * n_post_connected
+    out = {"n_pre": n_pre, "n_post": n_post, "connected_pairs": n_pairs,
+           "density": n_pairs / cells if cells else float("nan"), "n_synapses": n_synapses,
+           "n_pre_connected": n_pre_connected, "n_post_connected": n_post_connected,
+           "density_connected_cells": n_pairs / act if act else float("nan")}
+    if n_pre_all is not None and n_post_all is not None:
+        whole = int(n_pre_all) * int(n_post_all)
+        out["n_pre_all"], out["n_post_all"] = int(n_pre_all), int(n_post_all)
+        out["density_whole_set"] = n_pairs / whole if whole else float("nan")
+    return out
+
+
+def block_matrix_of(row_labels, row_code, col_labels, col_code, n_pairs, n_syn, w_sum,
+                    weight: str) -> BlockMatrix:
+    """A BlockMatrix from per-block sums (rows x columns of labels): pairs, synapses and the
+    weight's sum; each axis' code gives the block of each of its cells."""
+    nr, nc = len(row_labels), len(col_labels)
+    n_pairs = np.asarray(n_pairs).reshape(nr, nc)
+    cells = (np.bincount(row_code, minlength=nr)[:, None]
+             * np.bincount(col_code, minlength=nc)[None, :])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prob = np.where(cells > 0, n_pairs / np.maximum(cells, 1), np.nan)
+        mean_w = np.where(n_pairs > 0, np.asarray(w_sum).reshape(nr, nc)
+                          / np.maximum(n_pairs, 1), np.nan)
+    return BlockMatrix(list(row_labels), list(col_labels), n_pairs.astype(np.int64),
+                       np.asarray(n_syn).reshape(nr, nc).astype(np.int64), prob, mean_w, weight)
 
 
 def _block_codes(types: np.ndarray, blocks: list[TypeBlock]) -> tuple[list[str], np.ndarray]:

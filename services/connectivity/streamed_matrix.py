@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from services.connectivity.connectivity_matrix import (
-    WEIGHTS, BlockMatrix, ConnectivityMatrix, _block_codes, build_matrix)
+    WEIGHTS, BlockMatrix, ConnectivityMatrix, _block_codes, block_matrix_of, build_matrix,
+    matrix_summary)
 
 #: weights whose best pair per pixel can differ; the others follow one of these
 #: (binary: any pair; ln and log10(1 + x) of size_sum: the size_sum pair).
@@ -231,50 +232,26 @@ def stream_matrix(scan, pre_ids, post_ids, *, order: str = "type_depth", pre_typ
                         pre_types=pre_types, post_types=post_types, pre_depth=pre_depth,
                         post_depth=post_depth)
     layout = _Layout(axes, image_size)
-    n_rows, n_cols = layout.n_rows, layout.n_cols
     t = _run(scan, layout, cancel)
-    best_r, best_c, best_n, best_s = t.best_r, t.best_c, t.best_n, t.best_s
-    typed = layout.typed
-    if typed:
-        row_labels, row_code = layout.row_labels, layout.row_code
-        col_labels, col_code = layout.col_labels, layout.col_code
-        blk_pairs, blk_syn, blk_w = t.blk_pairs, t.blk_syn, t.blk_w
-    active_r, active_c = t.active_r, t.active_c
-    n_pairs, n_syn, rows_read, int_sizes = t.n_pairs, t.n_syn, t.rows_read, t.int_sizes
     # the pixel pairs of every weight, each pair once
-    pr = np.concatenate([best_r[w][best_r[w] >= 0] for w in PIXEL_WEIGHTS])
-    pc = np.concatenate([best_c[w][best_r[w] >= 0] for w in PIXEL_WEIGHTS])
-    pn = np.concatenate([best_n[w][best_r[w] >= 0] for w in PIXEL_WEIGHTS])
-    ps = np.concatenate([best_s[w][best_r[w] >= 0] for w in PIXEL_WEIGHTS])
-    _, first = np.unique(pr * max(n_cols, 1) + pc, return_index=True)
+    kept = {w: t.best_r[w] >= 0 for w in PIXEL_WEIGHTS}
+    pr, pc, pn, ps = (np.concatenate([arrays[w][kept[w]] for w in PIXEL_WEIGHTS])
+                      for arrays in (t.best_r, t.best_c, t.best_n, t.best_s))
+    _, first = np.unique(pr * max(layout.n_cols, 1) + pc, return_index=True)
     ps = ps[first]
     matrix = replace(axes, rows=pr[first], cols=pc[first], n_synapses=pn[first],
-                     size_sum=ps.astype(np.int64) if int_sizes else ps,
+                     size_sum=ps.astype(np.int64) if t.int_sizes else ps,
                      pixel_pairs_only=True)
-    n_ar, n_ac = int(active_r.sum()), int(active_c.sum())
-    cells = n_rows * n_cols
-    summary = {"n_pre": n_rows, "n_post": n_cols, "connected_pairs": n_pairs,
-               "density": n_pairs / cells if cells else float("nan"), "n_synapses": n_syn,
-               "n_pre_connected": n_ar, "n_post_connected": n_ac,
-               "density_connected_cells": n_pairs / (n_ar * n_ac) if n_ar * n_ac else
-               float("nan"),
-               "n_pre_all": n_rows, "n_post_all": n_cols,
-               "density_whole_set": n_pairs / cells if cells else float("nan")}
+    summary = matrix_summary(layout.n_rows, layout.n_cols, t.n_pairs, t.n_syn,
+                             int(t.active_r.sum()), int(t.active_c.sum()),
+                             layout.n_rows, layout.n_cols)
     blocks = {}
-    if typed:
-        shape = (len(row_labels), len(col_labels))
-        cells_b = (np.bincount(row_code, minlength=shape[0])[:, None]
-                   * np.bincount(col_code, minlength=shape[1])[None, :])
-        pairs_b = blk_pairs.reshape(shape)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            prob = np.where(cells_b > 0, pairs_b / np.maximum(cells_b, 1), np.nan)
-            blk_w["binary"], blk_w["count"] = blk_pairs, blk_syn
-            for w in WEIGHTS:
-                mean_w = np.where(pairs_b > 0, blk_w[w].reshape(shape) / np.maximum(pairs_b, 1),
-                                  np.nan)
-                blocks[w] = BlockMatrix(row_labels, col_labels, pairs_b.astype(np.int64),
-                                        blk_syn.reshape(shape).astype(np.int64), prob, mean_w, w)
-    notes.append(f"Aggregated on disk in one pass over {rows_read:,} synapse rows (too many "
+    if layout.typed:
+        t.blk_w["binary"], t.blk_w["count"] = t.blk_pairs, t.blk_syn
+        blocks = {w: block_matrix_of(layout.row_labels, layout.row_code, layout.col_labels,
+                                     layout.col_code, t.blk_pairs, t.blk_syn, t.blk_w[w], w)
+                  for w in WEIGHTS}
+    notes.append(f"Aggregated on disk in one pass over {t.rows_read:,} synapse rows (too many "
                  "to load): cells without synapses stay on the axes; each pixel's pair is "
                  "kept for hover and click; exports of every pair are not available here.")
-    return StreamedMatrix(matrix, summary, blocks, rows_read, notes)
+    return StreamedMatrix(matrix, summary, blocks, t.rows_read, notes)
