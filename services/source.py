@@ -73,6 +73,12 @@ class CancelToken:
             raise CancelledError()
 
 
+def check_cancel(cancel: CancelToken | None) -> None:
+    """Raise CancelledError if ``cancel`` (None: work that cannot be cancelled) was set."""
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
 class DataSource(ABC):
     """Datastacks, versions, tables and queries, without Qt.
 

@@ -9,8 +9,8 @@ It is not a source on its own: it uses the host's ``_call``, ``_service``, ``_ct
 """
 from __future__ import annotations
 
-from models.errors import CancelledError, DataSourceError, InvalidInputError, NotFoundError
-from services.source import CancelToken
+from models.errors import DataSourceError, InvalidInputError, NotFoundError
+from services.source import CancelToken, check_cancel
 
 
 class CaveSkeletons:
@@ -30,7 +30,7 @@ class CaveSkeletons:
         Cancel frees the caller at once (the request ends on its own thread)."""
         from services.morphology.skeleton import Skeleton
         from services.morphology.skeleton_cache import SkeletonCache
-        _check(cancel)
+        check_cancel(cancel)
         rid = int(root_id)
         cache = SkeletonCache.beside(self.cache) if version is not None and \
             timestamp is None else None
@@ -44,7 +44,7 @@ class CaveSkeletons:
                                 datastack, rid)
         finally:
             self._ctx.cancel = outer
-        _check(cancel)
+        check_cancel(cancel)
         if d is None:
             return None
         if cache is not None:
@@ -95,7 +95,4 @@ class CaveSkeletons:
 
 
 # the same as cave_source's: a mixin does not import its host
-def _check(cancel: CancelToken | None) -> None:
-    if cancel is not None and cancel.cancelled:
-        raise CancelledError()
 

@@ -17,8 +17,7 @@ import threading
 import time
 
 from models.datastack import DatastackInfo, TableInfo, VersionInfo
-from models.errors import CancelledError, CavernError, DataSourceError, InvalidInputError, \
-    NotFoundError
+from models.errors import CavernError, DataSourceError, InvalidInputError, NotFoundError
 from models.filters import validate_filter
 from models.query_spec import QueryResult, QuerySpec
 from services.http_errors import map_exception
@@ -31,7 +30,7 @@ from services.cave.cave_query import CaveQuery
 from services.cave.cave_skeletons import CaveSkeletons
 from services.cave.cave_states import CaveStates
 from services.cave.cave_tables import CaveTables
-from services.source import CancelToken, DataSource
+from services.source import CancelToken, DataSource, check_cancel
 from services.cave.token_store import normalise_server
 
 
@@ -100,7 +99,7 @@ class CaveSource(CaveTables, CaveSkeletons, CaveStates, DataSource):
         cancel = getattr(self._ctx, "cancel", None)
         if cancel is None:
             return self._call_here(what, fn, *args, **kwargs)
-        _check(cancel)
+        check_cancel(cancel)
         warnings = self._warnings
 
         def job():  # the Warning headers are per thread: hand them back to the caller
@@ -254,7 +253,7 @@ class CaveSource(CaveTables, CaveSkeletons, CaveStates, DataSource):
         spec.check()
         if not spec.datastack:
             raise InvalidInputError("Pick a datastack first.", field="datastack")
-        _check(cancel)
+        check_cancel(cancel)
         t0 = time.perf_counter()
         live = spec.timestamp is not None
         if live and spec.version is not None:
@@ -264,7 +263,7 @@ class CaveSource(CaveTables, CaveSkeletons, CaveStates, DataSource):
             spec = spec.with_(version=self._check_version(spec.datastack, spec.version))
             hit = self.cache.get(self.server, spec) if self.cache is not None else None
             if hit is not None:
-                _check(cancel)
+                check_cancel(cancel)
                 return hit
         meta_version = spec.version if not live else self.default_version(spec.datastack)
         info = next((t for t in self.tables(spec.datastack, meta_version)
@@ -284,7 +283,7 @@ class CaveSource(CaveTables, CaveSkeletons, CaveStates, DataSource):
             kinds = info.kinds
             for f in spec.filters:
                 validate_filter(f, kinds)
-        _check(cancel)
+        check_cancel(cancel)
         query = CaveQuery(self, spec, info, cancel, progress)
         result = query.run()
         result.elapsed_s = time.perf_counter() - t0
@@ -340,7 +339,4 @@ class CaveSource(CaveTables, CaveSkeletons, CaveStates, DataSource):
             self._global = None
 
 
-def _check(cancel: CancelToken | None) -> None:
-    if cancel is not None and cancel.cancelled:
-        raise CancelledError()
 
