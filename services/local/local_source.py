@@ -141,9 +141,13 @@ class LocalSource(DataSource):
         self._usable(tf, table)
         info = self._complete_info(tf)
         where, params = build_where(filters, info, tf)
+        groups = _matching_groups(tf, filters)
         cur = _prepare(self._cursor(), tf)
+        if groups is not None:
+            cur.register(PRUNED_VIEW, groups)
+        reader = _reader(tf) if groups is None else PRUNED_VIEW
         try:
-            return int(cur.execute(f"SELECT count(*) FROM {_reader(tf)}{where}", params).fetchone()[0])
+            return int(cur.execute(f"SELECT count(*) FROM {reader}{where}", params).fetchone()[0])
         except duckdb.Error as exc:
             raise DataSourceError(f"Counting rows of '{table}' failed: {_explain(exc, tf)}") from None
         finally:
@@ -169,7 +173,6 @@ class LocalSource(DataSource):
         # By position, under the exact name: DuckDB would take "ID" for "id".
         cols = ", ".join(f"{_col(tf, c)} AS {_q(c)}" for c in names) or "*"
         limit = f" LIMIT {int(spec.limit)}" if spec.limit is not None else ""
-        sql = f"SELECT {cols} FROM {_reader(tf)}{where}{limit}"
         if not spec.desired_resolution and len(set(names)) == len(names):
             disk = self._disk_result(spec, tf, info, names, cols, where, params, cancel)
             if disk is not None:
@@ -178,14 +181,19 @@ class LocalSource(DataSource):
                                    notes=[f"{len(disk):,} rows: more than fit in memory, so "
                                           "the result stays on disk"])
         t0 = time.perf_counter()
+        groups = _matching_groups(tf, spec.filters)  # the few row groups a cell's rows are in
+        reader = _reader(tf) if groups is None else PRUNED_VIEW
+        sql = f"SELECT {cols} FROM {reader}{where}{limit}"
         with self._duck(tf, cancel, f"Query on '{spec.table}' failed") as cur:
+            if groups is not None:
+                cur.register(PRUNED_VIEW, groups)
             cancel and cancel.raise_if_cancelled()
             frame = fetch_frame(cur, sql, params)
             if names and len(frame.columns) == len(names):
                 frame.columns = names  # keep the exact names, duplicates included
             total = None
             if spec.limit is not None and len(frame) == spec.limit:
-                total = int(cur.execute(f"SELECT count(*) FROM {_reader(tf)}{where}",
+                total = int(cur.execute(f"SELECT count(*) FROM {reader}{where}",
                                         params).fetchone()[0])
         if spec.desired_resolution:
             frame = rescale_positions(frame, info, spec.desired_resolution)
@@ -412,6 +420,22 @@ def _reader(tf: TableFile) -> str:
 
 
 FEATHER_VIEW = "_cavern_feather"
+PRUNED_VIEW = "_cavern_row_groups"
+#: A query whose ``=``/``in`` filters keep at most this many rows of a Parquet file's row
+#: groups (by their statistics) reads just those groups, then filters them in DuckDB.
+PRUNED_MAX_ROWS = 4_000_000
+
+
+def _matching_groups(tf: TableFile, filters):
+    """The row groups of a Parquet table that can hold the filters' rows, as an Arrow
+    table with the file's columns (services.local.row_group_stats), or None."""
+    if tf.fmt != "parquet" or tf.path.is_dir() or not filters:
+        return None
+    from services.local.row_group_stats import read_matching_groups
+    table = read_matching_groups(tf.path, filters, PRUNED_MAX_ROWS)
+    if table is None or table.column_names != [c.name for c in tf.info.columns]:
+        return None  # positional column references (#k) need the file's own columns
+    return table
 #: Up to this many ids an IN filter is a list of constants, which DuckDB checks against
 #: each row group's min/max (a table sorted by the column then reads a few groups);
 #: longer lists become a semi-join, so there is no limit on their length.

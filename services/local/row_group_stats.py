@@ -2,7 +2,8 @@
 bound on the rows an ``=``/``in`` filter on an integer column can match (the rows of the
 row groups whose min/max range holds one of the values). On a table sorted by that column
 (``import-table``) the bound is close to the answer, so a query can tell "fits in memory"
-without counting (a count is a second pass over the same row groups).
+without counting (a count is a second pass over the same row groups), and a query can
+read just those groups (``read_matching_groups``).
 
 The footer and a column's statistics are read once per file (path, size, modification
 time); the sorted scans of services.local.sorted_scan read them from here too.
@@ -80,11 +81,12 @@ def groups_holding(lo: np.ndarray, hi: np.ndarray, values) -> np.ndarray:
     return (k < len(ids)) & (ids[np.minimum(k, len(ids) - 1)] <= hi)
 
 
-def rows_bound(path: Path, filters) -> int | None:
-    """At most this many rows of the Parquet file at ``path`` match ``filters`` (all ANDed),
-    judged from the row-group statistics of their ``=``/``in`` filters on integer columns;
-    None when no such filter has statistics to judge by."""
-    keep = None
+def matching_groups(path: Path, filters) -> tuple[np.ndarray, np.ndarray] | None:
+    """(keep, rows): which row groups of the Parquet file at ``path`` can hold rows matching
+    ``filters`` (all ANDed; a bool mask) and the rows of every group, judged from the
+    statistics of their ``=``/``in`` filters on integer columns; None when no such filter
+    has statistics to judge by."""
+    keep = rows = None
     for f in filters:
         if not isinstance(f, Filter) or f.op not in (Op.EQ, Op.IN):
             continue
@@ -97,6 +99,45 @@ def rows_bound(path: Path, filters) -> int | None:
         lo, hi, rows = stats
         hit = groups_holding(lo, hi, values)
         keep = hit if keep is None else keep & hit
-    if keep is None:
+    return None if keep is None else (keep, rows)
+
+
+def rows_bound(path: Path, filters) -> int | None:
+    """At most this many rows of the Parquet file at ``path`` match ``filters`` (the rows
+    of the groups ``matching_groups`` keeps); None when it cannot judge."""
+    found = matching_groups(path, filters)
+    return None if found is None else int(found[1][found[0]].sum())
+
+
+def read_matching_groups(path: Path, filters, max_rows: int):
+    """The row groups that can hold rows matching ``filters`` as one Arrow table, every
+    column in the file's order, read with the cached footer (pyarrow, threaded); None
+    when the statistics keep more than half of the groups or more than ``max_rows`` rows,
+    or the file cannot be read this way. A superset of the matching rows: the caller still
+    applies the filters.
+
+    A file of a few hundred million rows has a footer of several MB, which DuckDB parses
+    on every query; here it is read once and only the groups holding a cell's rows are.
+    """
+    found = matching_groups(path, filters)
+    if found is None:
         return None
-    return int(rows[keep].sum())
+    keep, rows = found
+    if 2 * int(keep.sum()) > len(keep) or int(rows[keep].sum()) > max_rows:
+        return None
+    return _read_groups(path, np.flatnonzero(keep).tolist())
+
+
+def _read_groups(path: Path, groups: list):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    key = _key(path)
+    md = _metadata(*key) if key else None
+    if md is None:
+        return None
+    try:
+        pf = pq.ParquetFile(str(path), metadata=md)
+        return pf.read_row_groups(groups, use_threads=True) if groups else (
+            pf.schema_arrow.empty_table())
+    except (pa.ArrowException, OSError):
+        return None  # the caller's DuckDB path says what is wrong with the file
