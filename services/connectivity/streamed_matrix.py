@@ -31,6 +31,7 @@ import pandas as pd
 from services.connectivity.connectivity_matrix import (
     WEIGHTS, BlockMatrix, ConnectivityMatrix, _block_codes, block_matrix_of, build_matrix,
     matrix_summary)
+from services.connectivity.id_lookup import IdLookup
 
 #: weights whose best pair per pixel can differ; the others follow one of these
 #: (binary: any pair; ln and log10(1 + x) of size_sum: the size_sum pair).
@@ -56,29 +57,13 @@ def _weights(n: np.ndarray, s: np.ndarray) -> dict[str, np.ndarray]:
             "log10_1p_size_sum": np.log10(1.0 + sf), "size_mean": sf / nf}
 
 
-class _Axis:
-    """An ordered cell axis: display position of a root id by binary search."""
-
-    def __init__(self, ids_in_order: np.ndarray):
-        self.n = len(ids_in_order)
-        self.order = np.argsort(ids_in_order, kind="stable")
-        self.sorted = ids_in_order[self.order]
-
-    def positions(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(display positions, whether each id is on the axis)."""
-        if self.n == 0:
-            return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
-        k = np.minimum(np.searchsorted(self.sorted, ids), self.n - 1)
-        return self.order[k], self.sorted[k] == ids
-
-
 class _Totals:
     """What one worker thread accumulates over the batches it is given; two are merged."""
 
     def __init__(self, n_pix, n_rows, n_cols, n_blocks):
         self.best = {w: np.full(n_pix, -np.inf) for w in PIXEL_WEIGHTS}
-        self.best_r = {w: np.full(n_pix, -1, np.int64) for w in PIXEL_WEIGHTS}
-        self.best_c = {w: np.zeros(n_pix, np.int64) for w in PIXEL_WEIGHTS}
+        # the best pair as one number, row * n_cols + col (-1: none yet)
+        self.best_rc = {w: np.full(n_pix, -1, np.int64) for w in PIXEL_WEIGHTS}
         self.best_n = {w: np.zeros(n_pix, np.int64) for w in PIXEL_WEIGHTS}
         self.best_s = {w: np.zeros(n_pix, np.float64) for w in PIXEL_WEIGHTS}
         self.blk_pairs = np.zeros(n_blocks)
@@ -92,9 +77,8 @@ class _Totals:
     def merge(self, other: "_Totals") -> None:
         for w in PIXEL_WEIGHTS:
             take = other.best[w] > self.best[w]
-            for mine, theirs in ((self.best, other.best), (self.best_r, other.best_r),
-                                 (self.best_c, other.best_c), (self.best_n, other.best_n),
-                                 (self.best_s, other.best_s)):
+            for mine, theirs in ((self.best, other.best), (self.best_rc, other.best_rc),
+                                 (self.best_n, other.best_n), (self.best_s, other.best_s)):
                 mine[w][take] = theirs[w][take]
         self.blk_pairs += other.blk_pairs
         self.blk_syn += other.blk_syn
@@ -113,7 +97,8 @@ class _Layout:
 
     def __init__(self, axes, image_size):
         self.n_rows, self.n_cols = axes.shape
-        self.rows_axis, self.cols_axis = _Axis(axes.row_ids), _Axis(axes.col_ids)
+        # display position of a root id (the axes are in display order)
+        self.rows_axis, self.cols_axis = IdLookup(axes.row_ids), IdLookup(axes.col_ids)
         self.out_h = max(min(image_size[1], self.n_rows), 1)
         self.out_w = max(min(image_size[0], self.n_cols), 1)
         self.typed = axes.row_types is not None and axes.col_types is not None
@@ -149,7 +134,9 @@ class _Layout:
         else:
             t.int_sizes &= size.dtype.kind in "iu"
             s = np.add.reduceat(size, starts)
-        r, c, n, s = r[keep], c[keep], n[keep], s[keep]
+        if not keep.all():  # (every pair is kept in an all-cells matrix)
+            keep = np.flatnonzero(keep)
+            r, c, n, s = r[keep], c[keep], n[keep], s[keep]
         if len(r) == 0:
             return
         t.n_pairs += len(r)
@@ -168,13 +155,14 @@ class _Layout:
                                               minlength=self.n_blocks)
         # the same pixel as services.connectivity.connectivity_image.downsample_coo
         pix = (r * self.out_h // self.n_rows) * self.out_w + c * self.out_w // self.n_cols
+        rc = r * self.n_cols + c
         for w in PIXEL_WEIGHTS:
             val = values[w]
             np.maximum.at(t.best[w], pix, val)
-            win = val >= t.best[w][pix]
+            win = np.flatnonzero(val >= t.best[w][pix])
             where = pix[win]
-            t.best_r[w][where], t.best_c[w][where] = r[win], c[win]
-            t.best_n[w][where], t.best_s[w][where] = n[win], s[win]
+            t.best_rc[w][where], t.best_n[w][where], t.best_s[w][where] = (
+                rc[win], n[win], s[win])
 
 
 #: worker threads adding batches (numpy releases the GIL in most of the work)
@@ -234,12 +222,13 @@ def stream_matrix(scan, pre_ids, post_ids, *, order: str = "type_depth", pre_typ
     layout = _Layout(axes, image_size)
     t = _run(scan, layout, cancel)
     # the pixel pairs of every weight, each pair once
-    kept = {w: t.best_r[w] >= 0 for w in PIXEL_WEIGHTS}
-    pr, pc, pn, ps = (np.concatenate([arrays[w][kept[w]] for w in PIXEL_WEIGHTS])
-                      for arrays in (t.best_r, t.best_c, t.best_n, t.best_s))
-    _, first = np.unique(pr * max(layout.n_cols, 1) + pc, return_index=True)
+    kept = {w: t.best_rc[w] >= 0 for w in PIXEL_WEIGHTS}
+    prc, pn, ps = (np.concatenate([arrays[w][kept[w]] for w in PIXEL_WEIGHTS])
+                   for arrays in (t.best_rc, t.best_n, t.best_s))
+    prc, first = np.unique(prc, return_index=True)
     ps = ps[first]
-    matrix = replace(axes, rows=pr[first], cols=pc[first], n_synapses=pn[first],
+    matrix = replace(axes, rows=prc // max(layout.n_cols, 1), cols=prc % max(layout.n_cols, 1),
+                     n_synapses=pn[first],
                      size_sum=ps.astype(np.int64) if t.int_sizes else ps,
                      pixel_pairs_only=True)
     summary = matrix_summary(layout.n_rows, layout.n_cols, t.n_pairs, t.n_syn,
