@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Iterable
 
 import duckdb
-import pyarrow as pa
-import pyarrow.feather as feather
 
 from models.datastack import DatastackInfo, TableInfo, VersionInfo
 from models.errors import (CancelledError, DataSourceError, InvalidInputError, NotFoundError)
-from models.filters import Filter, Op, validate_filter
+from models.filters import Filter
 from models.query_spec import QueryResult, QuerySpec
 from services.source import CancelToken, DataSource
-from services.local.csv_layout import csv_reader_sql, sql_path
 from services.local.local_manifest import LocalDatastack, TableFile, open_datastack
+from services.local.local_sql import (build_where, col_ref, explain_error, filtered_reader,
+                                      prepare_cursor, quote_ident, reader_sql)
 
 
 def sample_folders() -> list[Path]:
@@ -141,15 +140,12 @@ class LocalSource(DataSource):
         self._usable(tf, table)
         info = self._complete_info(tf)
         where, params = build_where(filters, info, tf)
-        groups = _matching_groups(tf, filters)
-        cur = _prepare(self._cursor(), tf)
-        if groups is not None:
-            cur.register(PRUNED_VIEW, groups)
-        reader = _reader(tf) if groups is None else PRUNED_VIEW
+        cur = prepare_cursor(self._cursor(), tf)
         try:
+            reader = filtered_reader(cur, tf, filters)
             return int(cur.execute(f"SELECT count(*) FROM {reader}{where}", params).fetchone()[0])
         except duckdb.Error as exc:
-            raise DataSourceError(f"Counting rows of '{table}' failed: {_explain(exc, tf)}") from None
+            raise DataSourceError(f"Counting rows of '{table}' failed: {explain_error(exc, tf)}") from None
         finally:
             cur.close()
 
@@ -171,7 +167,7 @@ class LocalSource(DataSource):
         where, params = build_where(spec.filters, info, tf)
         names = list(spec.columns) if spec.columns else [c.name for c in info.columns]
         # By position, under the exact name: DuckDB would take "ID" for "id".
-        cols = ", ".join(f"{_col(tf, c)} AS {_q(c)}" for c in names) or "*"
+        cols = ", ".join(f"{col_ref(tf, c)} AS {quote_ident(c)}" for c in names) or "*"
         limit = f" LIMIT {int(spec.limit)}" if spec.limit is not None else ""
         if not spec.desired_resolution and len(set(names)) == len(names):
             disk = self._disk_result(spec, tf, info, names, cols, where, params, cancel)
@@ -181,14 +177,10 @@ class LocalSource(DataSource):
                                    notes=[f"{len(disk):,} rows: more than fit in memory, so "
                                           "the result stays on disk"])
         t0 = time.perf_counter()
-        groups = _matching_groups(tf, spec.filters)  # the few row groups a cell's rows are in
-        reader = _reader(tf) if groups is None else PRUNED_VIEW
-        sql = f"SELECT {cols} FROM {reader}{where}{limit}"
         with self._duck(tf, cancel, f"Query on '{spec.table}' failed") as cur:
-            if groups is not None:
-                cur.register(PRUNED_VIEW, groups)
+            reader = filtered_reader(cur, tf, spec.filters)  # a cell's few row groups
             cancel and cancel.raise_if_cancelled()
-            frame = fetch_frame(cur, sql, params)
+            frame = fetch_frame(cur, f"SELECT {cols} FROM {reader}{where}{limit}", params)
             if names and len(frame.columns) == len(names):
                 frame.columns = names  # keep the exact names, duplicates included
             total = None
@@ -231,11 +223,11 @@ class LocalSource(DataSource):
         limit = f" LIMIT {int(spec.limit)}" if spec.limit is not None else ""
         plain = tf.fmt == "parquet" and not where and not limit
         if plain:  # the file's own row numbers: nothing is copied
-            reader = _reader(tf).replace("')", "', file_row_number = true)", 1)
+            reader = reader_sql(tf).replace("')", "', file_row_number = true)", 1)
             sql = f"SELECT file_row_number, {cols} FROM {reader}"
         else:
-            sql = f"SELECT {cols} FROM {_reader(tf)}{where}{limit}"
-        prepare = (lambda cur: _prepare(cur, tf)) if tf.fmt == "feather" else None
+            sql = f"SELECT {cols} FROM {reader_sql(tf)}{where}{limit}"
+        prepare = (lambda cur: prepare_cursor(cur, tf)) if tf.fmt == "feather" else None
         result = disk_result.DiskResult(sql, params, cancel=cancel, prepare=prepare,
                                         row_number="file_row_number" if plain else None)
         result.elapsed_s = time.perf_counter() - t0
@@ -259,12 +251,12 @@ class LocalSource(DataSource):
         has_size = size is not None and size in info.kinds
         s_sum = "CAST(0 AS BIGINT)"
         if has_size:  # int sizes stay exact int64 (DuckDB would widen the sum to int128)
-            s_sum = (f"CAST(sum({_col(tf, size)}) AS BIGINT)" if info.kinds[size] == "int"
-                     else f"sum({_col(tf, size)})")
-        s_mean = f"avg({_col(tf, size)})" if has_size else "CAST(NULL AS DOUBLE)"
-        sql = (f"SELECT {_col(tf, pre)} AS pre_pt_root_id, {_col(tf, post)} AS post_pt_root_id, "
+            s_sum = (f"CAST(sum({col_ref(tf, size)}) AS BIGINT)" if info.kinds[size] == "int"
+                     else f"sum({col_ref(tf, size)})")
+        s_mean = f"avg({col_ref(tf, size)})" if has_size else "CAST(NULL AS DOUBLE)"
+        sql = (f"SELECT {col_ref(tf, pre)} AS pre_pt_root_id, {col_ref(tf, post)} AS post_pt_root_id, "
                f"count(*) AS n_synapses, {s_sum} AS size_sum, {s_mean} AS size_mean "
-               f"FROM {_reader(tf)}{where} GROUP BY 1, 2 ORDER BY 1, 2")
+               f"FROM {reader_sql(tf)}{where} GROUP BY 1, 2 ORDER BY 1, 2")
         with self._duck(tf, cancel, f"Aggregating '{table}' failed") as cur:
             frame = cur.sql(sql, params=params or None).to_arrow_table().to_pandas()
         frame["n_synapses"] = frame["n_synapses"].astype("int64")
@@ -294,12 +286,12 @@ class LocalSource(DataSource):
         if column not in info.kinds:
             raise InvalidInputError(f"Column '{column}' is not in table '{table}'.",
                                     field=column)
-        col = f"CAST({_col(tf, column)} AS VARCHAR)"
+        col = f"CAST({col_ref(tf, column)} AS VARCHAR)"
         where, params = f" WHERE {col} IS NOT NULL AND {col} <> ''", []
         if prefix:
             where += f" AND starts_with(lower({col}), ?)"
             params.append(prefix.lower())
-        sql = (f"SELECT DISTINCT {col} AS v FROM {_reader(tf)}{where} "
+        sql = (f"SELECT DISTINCT {col} AS v FROM {reader_sql(tf)}{where} "
                f"ORDER BY v LIMIT {max(0, int(limit))}")
         with self._duck(tf, cancel, f"Listing values of '{table}.{column}' failed") as cur:
             cancel and cancel.raise_if_cancelled()
@@ -312,7 +304,7 @@ class LocalSource(DataSource):
     @contextmanager
     def _duck(self, tf, cancel: CancelToken | None, failed: str):
         """A prepared cursor that Cancel interrupts; DuckDB errors leave as typed ones."""
-        cur = _prepare(self._cursor(), tf)
+        cur = prepare_cursor(self._cursor(), tf)
         if cancel is not None:
             cancel.on_cancel(cur.interrupt)
         try:
@@ -322,7 +314,7 @@ class LocalSource(DataSource):
         except duckdb.Error as exc:
             if cancel is not None and cancel.cancelled:
                 raise CancelledError() from None
-            raise DataSourceError(f"{failed}: {_explain(exc, tf)}") from None
+            raise DataSourceError(f"{failed}: {explain_error(exc, tf)}") from None
         finally:
             cur.close()
 
@@ -373,129 +365,3 @@ def rescale_positions(frame, info: TableInfo, desired):
                 out[np.flatnonzero(ok)] = list(xyz)
             frame[col] = out
     return frame
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:300]
-
-
-def _explain(exc: Exception, tf: TableFile) -> str:
-    """DuckDB's first line, or what it means for a CSV beyond the sampled lines."""
-    text = str(exc)
-    if tf.fmt == "csv":
-        if "unicode" in text.lower() or "utf-8" in text.lower():
-            return (f"'{tf.path.name}' is not UTF-8 text further down the file. Save it as "
-                    "UTF-8 (in a spreadsheet: CSV UTF-8) and open the folder again.")
-        if "Expected Number of Columns" in text or "sniff" in text.lower():
-            return (f"a line of '{tf.path.name}' has a different number of fields than the "
-                    "header. Every line needs the same number of fields.")
-        if "maximum line size" in text.lower():
-            return f"'{tf.path.name}' has a line too long to read."
-        if "Could not convert" in text:
-            return (f"a value further down '{tf.path.name}' does not fit the column type "
-                    f"guessed from the first lines ({_short(exc)}).")
-    return _short(exc)
-
-
-def _col(tf: TableFile, name: str) -> str:
-    """A column by its position in the file (names are case-insensitive in DuckDB)."""
-    try:
-        return f"#{tf.column_index(name) + 1}"
-    except KeyError:
-        return _q(name)
-
-
-def _reader(tf: TableFile) -> str:
-    # The path is escaped so that '*', '?' or '[' in a name is never a glob pattern.
-    if tf.fmt == "parquet":
-        return f"read_parquet('{sql_path(tf.path)}')"
-    if tf.fmt == "csv":
-        return csv_reader_sql(tf.path, tf.csv)
-    # Feather/Arrow IPC: DuckDB scans a memory-mapped Arrow table registered on the cursor.
-    return FEATHER_VIEW
-
-
-FEATHER_VIEW = "_cavern_feather"
-PRUNED_VIEW = "_cavern_row_groups"
-#: A query whose ``=``/``in`` filters keep at most this many rows of a Parquet file's row
-#: groups (by their statistics) reads just those groups, then filters them in DuckDB.
-PRUNED_MAX_ROWS = 4_000_000
-
-
-def _matching_groups(tf: TableFile, filters):
-    """The row groups of a Parquet table that can hold the filters' rows, as an Arrow
-    table with the file's columns (services.local.row_group_stats), or None."""
-    if tf.fmt != "parquet" or tf.path.is_dir() or not filters:
-        return None
-    from services.local.row_group_stats import read_matching_groups
-    table = read_matching_groups(tf.path, filters, PRUNED_MAX_ROWS)
-    if table is None or table.column_names != [c.name for c in tf.info.columns]:
-        return None  # positional column references (#k) need the file's own columns
-    return table
-#: Up to this many ids an IN filter is a list of constants, which DuckDB checks against
-#: each row group's min/max (a table sorted by the column then reads a few groups);
-#: longer lists become a semi-join, so there is no limit on their length.
-IN_LITERAL_MAX = 2000
-
-
-def _prepare(cur, tf: TableFile):
-    """Register a Feather file's memory-mapped Arrow table on this cursor."""
-    if tf.fmt == "feather":
-        try:
-            cur.register(FEATHER_VIEW, feather.read_table(tf.path, memory_map=True))
-        except (pa.ArrowException, OSError) as exc:
-            raise DataSourceError(f"'{tf.path.name}' cannot be read: {exc}") from None
-    return cur
-
-
-def build_where(filters: Iterable[Filter], info: TableInfo,
-                tf: TableFile | None = None) -> tuple[str, list]:
-    """Translate filters to a parameterised WHERE clause for the table's columns."""
-    clauses, params = [], []
-    kinds = info.kinds
-    for f in filters:
-        validate_filter(f, kinds)
-        col = _col(tf, f.column) if tf is not None else _q(f.column)
-        if f.op is Op.WITHIN:
-            lo, hi = _box_in_column_units(f, info)
-            for i in range(3):
-                clauses.append(f"{col}[{i + 1}] BETWEEN ? AND ?")
-                params += [lo[i], hi[i]]
-        elif f.op in (Op.IN, Op.NOT_IN):
-            neg = "NOT " if f.op is Op.NOT_IN else ""
-            values = list(f.value)
-            if len(values) <= IN_LITERAL_MAX:  # constants: DuckDB prunes row groups with them
-                clauses.append(f"{col} {neg}IN ({', '.join('?' * len(values))})"
-                               if values else ("TRUE" if neg else "FALSE"))
-                params += values
-            else:  # any length: a semi-join against the unnested list, no giant IN
-                clauses.append(f"{col} {neg}IN (SELECT unnest(?))")
-                params.append(values)
-        elif f.op is Op.BETWEEN:
-            clauses.append(f"{col} BETWEEN ? AND ?")
-            params += list(f.value)
-        elif f.op is Op.REGEX:
-            # 's': '.' matches a newline, as in PostgreSQL's ~ (what CAVE runs)
-            clauses.append(f"regexp_matches(CAST({col} AS VARCHAR), ?, 's')")
-            params.append(f.value)
-        else:
-            op = {Op.EQ: "=", Op.NE: "!=", Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}[f.op]
-            clauses.append(f"{col} {op} ?")
-            params.append(f.value)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
-
-
-def _box_in_column_units(f: Filter, info: TableInfo):
-    lo, hi = f.value
-    col = info.column(f.column)
-    res = info.voxel_resolution
-    col_units = (col.units if col else "") or "vx"
-    if f.units == col_units:
-        return lo, hi
-    if f.units == "nm":  # box in nm, column in voxels
-        return [a / r for a, r in zip(lo, res)], [a / r for a, r in zip(hi, res)]
-    return [a * r for a, r in zip(lo, res)], [a * r for a, r in zip(hi, res)]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from models.filters import Filter, Op
 from models.query_spec import QuerySpec
-from services.local import local_source, row_group_stats
+from services.local import local_sql, row_group_stats
 from services.local.local_source import LocalSource
 
 N = 30_000
@@ -82,7 +82,7 @@ def test_pruned_and_whole_scans_give_the_same_frame(table, monkeypatch):
     seen = _spy(monkeypatch)
     pruned = _query(src, filters).frame
     assert seen == [True]
-    monkeypatch.setattr(local_source, "PRUNED_MAX_ROWS", 0)  # the whole file instead
+    monkeypatch.setattr(local_sql, "PRUNED_MAX_ROWS", 0)  # the whole file instead
     whole = _query(src, filters).frame
     assert seen == [True, False]
     pd.testing.assert_frame_equal(pruned.reset_index(drop=True), whole.reset_index(drop=True))

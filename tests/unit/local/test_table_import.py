@@ -6,7 +6,7 @@ import pytest
 
 from models.errors import InvalidInputError
 from models.filters import Filter, Op
-from services.local.local_source import IN_LITERAL_MAX, build_where
+from services.local.local_sql import IN_LITERAL_MAX, build_where
 from services.local.table_import import import_table, row_group_ranges
 
 
