@@ -69,6 +69,14 @@ class CaveSource(CaveTables, CaveSkeletons, CaveStates, DataSource):
         self._no_live_live: set[str] = set()  # datastacks whose server lacks live_live_query
         quiet_caveclient()
 
+    @classmethod
+    def with_disk_cache(cls, server_address: str, token: str | None = None) -> "CaveSource":
+        """A source that keeps materialized results, their pages and skeletons on disk
+        (services.results.result_cache; live queries are never kept): the app's and the
+        CLI's."""
+        from services.results.result_cache import ResultCache
+        return cls(server_address, token, cache=ResultCache())
+
     # ---- clients ------------------------------------------------------------------
     def _auth_kwargs(self) -> dict:
         if self._token:

@@ -30,7 +30,7 @@ def make_source(args):
     if getattr(args, "server", None) and getattr(args, "command", None):
         from services.cave.cave_source import CaveSource
         from services.cave.token_store import TokenStore
-        return CaveSource(args.server, TokenStore().get_token(args.server))
+        return CaveSource.with_disk_cache(args.server, TokenStore().get_token(args.server))
     from services.local.local_source import LocalSource, sample_folders
     src = LocalSource(sample_folders())
     for folder in args.datastack_dir:

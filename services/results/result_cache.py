@@ -32,7 +32,14 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 _META_KEY = b"cavern_cache"
 
 
+#: a folder for the cache instead of the user's cache folder (a big disk; tests)
+CACHE_DIR_ENV = "CAVERN_CACHE_DIR"
+
+
 def default_cache_dir() -> Path:
+    import os
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV]) / "results"
     from platformdirs import user_cache_dir
     return Path(user_cache_dir("Cavern")) / "results"
 

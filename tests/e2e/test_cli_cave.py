@@ -38,3 +38,23 @@ def test_server_errors_are_one_line(cave_server, stored_token, tmp_path, capsys)
     rc = cli_main(["tables", "--server", cave_server.url, "--datastack", "pinky100_sample"])
     err = capsys.readouterr().err.strip()
     assert rc == 1 and "token" in err and len(err.splitlines()) == 1
+
+
+def _row_requests(server) -> list:
+    """Queries for rows (not the one-row probe of a table's columns, nor the catalogue)."""
+    return [r for r in server.requests if r.method == "POST" and r.path.endswith("/query")
+            and b'"limit": 1}' not in r.body]
+
+
+def test_a_second_cli_run_reads_the_disk_cache(cave_server, stored_token, tmp_path,
+                                              monkeypatch):
+    monkeypatch.setenv("CAVERN_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["query", "synapses", "--server", cave_server.url, "--datastack", "pinky100_sample",
+            "--version", "185", "--filter", "size>=1000"]
+    cave_server.clear_requests()
+    assert cli_main(args + ["--csv", str(tmp_path / "a.csv")]) == 0
+    assert _row_requests(cave_server) and any((tmp_path / "cache" / "results").glob("*.parquet"))
+    cave_server.clear_requests()
+    assert cli_main(args + ["--csv", str(tmp_path / "b.csv")]) == 0
+    assert _row_requests(cave_server) == []  # the rows came from the cache
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()

@@ -22,8 +22,7 @@ MAX_RECENT = 8
 
 def default_source_factory(server: str, token: str | None):
     from services.cave.cave_source import CaveSource
-    from services.results.result_cache import ResultCache
-    return CaveSource(server, token, cache=ResultCache())
+    return CaveSource.with_disk_cache(server, token)
 
 
 class CaveController(QObject):
