@@ -3,7 +3,8 @@
     cavern partners ROOT_ID [--direction in|out] [--group-by COLUMN] [--cell-types TABLE] --csv OUT
     cavern matrix --cells-table TABLE [--filter EXPR ...] [--weight W] [--order O] --csv OUT
 
-Same services as the GUI (services.connectivity.connectivity_queries).
+Same services as the GUI (services.connectivity.connectivity_queries); ``matrix`` writes
+the same provenance as the GUI's matrix export (services.connectivity.matrix_provenance).
 """
 from __future__ import annotations
 
@@ -73,8 +74,10 @@ def cmd_partners(args, ws) -> int:
 
 
 def cmd_matrix(args, ws) -> int:
+    from services.cli.app_info import app_version
     from services.connectivity.connectivity_queries import (CellSetSpec, compute_matrix,
                                                             matrix_long_frame, parse_filters)
+    from services.connectivity.matrix_provenance import matrix_provenance
     from services.results.export import export_frame
     filters = parse_filters(args.filter, ws.table(args.cells_table).info)
     spec = CellSetSpec(args.cells_table, filters, type_table=args.cells_table)
@@ -82,7 +85,12 @@ def cmd_matrix(args, ws) -> int:
                             hide_unconnected=not args.keep_unconnected)
     if result.matrix.shape == (0, 0) and not args.keep_unconnected:
         raise InvalidInputError(f"No synapses among the cells of '{spec.describe()}'.")
-    export_frame(matrix_long_frame(result.matrix, args.weight), args.csv)
+    frame = matrix_long_frame(result.matrix, args.weight)
+    # where the pairs came from, with the summary and its densities (Parquet metadata, or
+    # a <file>.provenance.json sidecar beside a CSV)
+    prov = matrix_provenance(ws, result, spec, None, args.weight, "long", len(frame),
+                             app_version(), order=args.order)
+    export_frame(frame, args.csv, provenance=prov)
     s = result.summary or result.matrix.summary(len(result.pre.ids), len(result.post.ids))
     print(f"{s['n_pre']:,} x {s['n_post']:,} cells, {s['connected_pairs']:,} connected pairs, "
           f"density {s['density_whole_set']:.4f} over the whole set ({s['n_pre_all']:,} x "

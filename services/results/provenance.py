@@ -23,16 +23,26 @@ def positions_unit(spec) -> str:
     return "voxels of " + " x ".join(f"{float(v):g}" for v in res) + " nm"
 
 
-def result_provenance(result: QueryResult, server: str = "", n_rows: int | None = None,
-                      app_version: str = "") -> dict:
-    spec = result.spec
+def context_provenance(datastack: str, version: int | None, timestamp: datetime | None,
+                       server: str = "", app_version: str = "") -> dict:
+    """Who exported, when, and the context read: server ("local" without one), datastack,
+    and the materialization version or, live, the timestamp (the other one is None)."""
     return {
         "exported_by": f"Cavern {app_version}".strip(),
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "server": server or "local",
-        "datastack": spec.datastack,
-        "materialization_version": None if spec.timestamp is not None else spec.version,
-        "live_timestamp": spec.timestamp.isoformat() if spec.timestamp is not None else None,
+        "datastack": datastack,
+        "materialization_version": None if timestamp is not None else version,
+        "live_timestamp": timestamp.isoformat() if timestamp is not None else None,
+    }
+
+
+def result_provenance(result: QueryResult, server: str = "", n_rows: int | None = None,
+                      app_version: str = "") -> dict:
+    spec = result.spec
+    return {
+        **context_provenance(spec.datastack, spec.version, spec.timestamp, server,
+                             app_version),
         "table": spec.table,
         "filters": [f.describe() for f in spec.filters],
         "columns": list(spec.columns) or "all",

@@ -17,6 +17,7 @@ from models.errors import CavernError
 from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS, WEIGHTS
 from services.connectivity.connectivity_queries import (
     MatrixResult, cell_set_spec, compute_matrix, fetch_pair_synapses)
+from services.connectivity.matrix_provenance import density_terms
 from ui.connectivity.cell_set_editor import CellSetEditor
 from ui.connectivity.matrix_exports import MatrixExports
 from ui.connectivity.matrix_image_plot import MAX_IMAGE, MatrixImagePlot, matrix_image
@@ -46,17 +47,11 @@ def _density(d) -> str:
 def density_text(s: dict) -> str:
     """The tutorial's density over the whole cell set beside the connected-cells-only
     variant, each with its formula and numbers (``s``: ConnectivityMatrix.summary with the
-    set sizes)."""
-    pairs = f"{s['connected_pairs']:,}"
-    whole = (f"Density of the whole set (tutorial) = connected pairs / (rows × columns of "
-             f"the whole cell set, cells without synapses included) = {pairs} / "
-             f"({s['n_pre_all']:,} × {s['n_post_all']:,}) = "
-             f"<b>{_density(s['density_whole_set'])}</b>")
-    # the connected-cells variant: rows with an outgoing and columns with an incoming pair
-    return (whole + f"<br>Density over connected cells only = connected pairs / (rows with a "
-            f"synapse here × columns with a synapse here) = {pairs} / "
-            f"({s['n_pre_connected']:,} × {s['n_post_connected']:,}) = "
-            f"<b>{_density(s['density_connected_cells'])}</b>")
+    set sizes). The wording is services.connectivity.matrix_provenance's: exports state
+    the same formulas."""
+    return "<br>".join(f"{html.escape(t['label'])} = {html.escape(t['formula'])} = "
+                       f"{t['numbers']} = <b>{_density(t['value'])}</b>"
+                       for t in density_terms(s))
 
 
 def weight_label(weight: str) -> str:
@@ -75,7 +70,7 @@ def _compute(ws, pre_draft, post_draft, order, hide, weight="count", cancel=None
     if result.summary is None:
         result.summary = m.summary(len(result.pre.ids), len(result.post.ids))
     result.image = (weight, matrix_image(m, weight))
-    return result
+    return result, (pre, post)  # the specs: what an export's provenance says was asked
 
 
 class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget):
@@ -86,6 +81,8 @@ class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget)
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.result: MatrixResult | None = None
+        # what ``result`` was asked for: (pre CellSetSpec, post one or None, order)
+        self.cell_specs: tuple | None = None
         self.summary: dict = {}
         self.runner = RequestRunner(self)
         self.pair_runner = RequestRunner(self)  # a clicked pair's synapses
@@ -226,6 +223,7 @@ class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget)
         self.pair_runner.cancel(quiet=True)  # a clicked pair of the old matrix
         self.ws = ws
         self.result = None
+        self.cell_specs = None
         self.summary = {}
         self.plot.set_matrix(None)
         self.block_model.set_frame(None)
@@ -266,7 +264,15 @@ class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget)
             return self._input_error(err)
         self.status.show_text("Fetching the cells and their synapses…")
         self.runner.run(_compute, self.ws, pre, post, self.order,
-                        self.hide_unconnected.isChecked(), self.weight, on_result=self._arrived)
+                        self.hide_unconnected.isChecked(), self.weight,
+                        on_result=lambda got, order=self.order: self._computed(got, order))
+
+    def _computed(self, got, order: str) -> None:
+        """_compute's (result, specs): keep what was asked for the exports' provenance,
+        show the result."""
+        result, specs = got
+        self.cell_specs = (*specs, order)
+        self._arrived(result)
 
     def _arrived(self, result: MatrixResult) -> None:
         self.result = result

@@ -1,13 +1,14 @@
 """Exports of the connectivity matrix view: the pairs (long CSV/Parquet), the matrix
 (wide), and the figure (PNG/SVG/PDF). A mixin of ConnectivityMatrixView: it uses the
-view's ``result``, ``weight``, ``runner``, ``status``, ``plot``, export buttons,
-``message`` and ``_input_error``."""
+view's ``result``, ``cell_specs``, ``ws``, ``weight``, ``runner``, ``status``, ``plot``,
+export buttons, ``message`` and ``_input_error``."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from models.errors import ExportError
 from services.connectivity.connectivity_queries import matrix_long_frame, matrix_wide_frame
+from services.connectivity.matrix_provenance import matrix_provenance
 from services.results.export import export_frame
 
 
@@ -33,17 +34,35 @@ class MatrixExports:
             self.export_matrix(path, layout)
 
     def export_matrix(self, path: str, layout: str = "long") -> None:
-        """Long: one row per connected pair; wide: pre cells x post cells (zeros included)."""
+        """Long: one row per connected pair; wide: pre cells x post cells (zeros included).
+        The file carries its provenance (matrix_provenance: context, cell sets, weight and
+        formula, summary with the densities' formulas) in Parquet metadata or a sidecar."""
         m, weight = self.result.matrix, self.weight
+        describe = self._provenance_of(layout)
 
         def work(cancel=None):
             frame = matrix_long_frame(m, weight) if layout == "long" else matrix_wide_frame(
                 m, weight)
-            export_frame(frame, path, cancel=cancel)
+            export_frame(frame, path, cancel=cancel, provenance=describe(len(frame)))
             return len(frame)
         self.status.show_text("Exporting the matrix…")
         self.runner.run(work, await_outcome=True,  # a file written is reported as written
                         on_result=lambda n: self._exported(path, f"{n:,} rows"))
+
+    def _provenance_of(self, layout: str):
+        """A function of the rows written giving the shown matrix's provenance; it reads
+        the workspace (maybe the server), so the worker calls it. What it describes is
+        taken now, in the GUI thread: a new matrix or weight cannot change it."""
+        ws, result, weight = self.ws, self.result, self.weight
+        pre, post, order = self.cell_specs or (None, None, None)
+        app = QApplication.applicationVersion()
+
+        def describe(n_rows: int) -> dict | None:
+            if ws is None:
+                return None
+            return matrix_provenance(ws, result, pre, post, weight, layout, n_rows, app,
+                                     order=order)
+        return describe
 
     def _ask_figure(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export figure", "matrix.png",
