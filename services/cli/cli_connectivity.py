@@ -3,8 +3,9 @@
     cavern partners ROOT_ID [--direction in|out] [--group-by COLUMN] [--cell-types TABLE] --csv OUT
     cavern matrix --cells-table TABLE [--filter EXPR ...] [--weight W] [--order O] --csv OUT
 
-Same services as the GUI (services.connectivity.connectivity_queries); ``matrix`` writes
-the same provenance as the GUI's matrix export (services.connectivity.matrix_provenance).
+Same services as the GUI (services.connectivity.connectivity_queries and matrix_queries);
+each writes the same provenance as the GUI's export of it
+(services.connectivity.partners_provenance, services.connectivity.matrix_provenance).
 """
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_partners(args, ws) -> int:
+    from services.cli.app_info import app_version
     from services.connectivity.connectivity_queries import fetch_partners, group_partners
+    from services.connectivity.partners_provenance import partners_provenance
     from services.results.export import export_frame
     root = parse_id(args.root_id, "root_id", "root id")
     tables = ws.cell_type_table_names()
@@ -59,13 +62,16 @@ def cmd_partners(args, ws) -> int:
         ws.table(args.cell_types)  # NotFoundError names the tables
     result = fetch_partners(ws, root, type_table,
                             known_only=args.known_only, proofread_only=args.proofread_only)
-    frame = result.inputs if args.direction == "in" else result.outputs
-    if args.group_by:
-        frame = group_partners(frame, args.group_by)
-    export_frame(frame, args.csv)
+    partners = result.inputs if args.direction == "in" else result.outputs
+    frame = group_partners(partners, args.group_by) if args.group_by else partners
+    # where the rows came from: the cell, direction, tables, grouping, counts and filters
+    # (Parquet metadata, or a <file>.provenance.json sidecar beside a CSV)
+    prov = partners_provenance(ws, result, args.direction, frame, partners=partners,
+                               group_by=args.group_by, known_only=args.known_only,
+                               proofread_only=args.proofread_only, app_version=app_version())
+    export_frame(frame, args.csv, provenance=prov)
     what = "input" if args.direction == "in" else "output"
-    n_syn = int(result.inputs["n_synapses"].sum() if args.direction == "in"
-                else result.outputs["n_synapses"].sum())
+    n_syn = int(partners["n_synapses"].sum())
     print(f"{root}: {len(frame):,} {what} rows ({n_syn:,} synapses) -> {args.csv}",
           file=sys.stderr)
     for note in result.notes:
@@ -75,8 +81,8 @@ def cmd_partners(args, ws) -> int:
 
 def cmd_matrix(args, ws) -> int:
     from services.cli.app_info import app_version
-    from services.connectivity.connectivity_queries import (CellSetSpec, compute_matrix,
-                                                            matrix_long_frame, parse_filters)
+    from services.connectivity.matrix_queries import (CellSetSpec, compute_matrix,
+                                                      matrix_long_frame, parse_filters)
     from services.connectivity.matrix_provenance import matrix_provenance
     from services.results.export import export_frame
     filters = parse_filters(args.filter, ws.table(args.cells_table).info)

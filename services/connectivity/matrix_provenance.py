@@ -17,7 +17,7 @@ from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS
 from services.results.provenance import context_provenance
 
 if TYPE_CHECKING:
-    from services.connectivity.connectivity_queries import CellSet, CellSetSpec, MatrixResult
+    from services.connectivity.matrix_queries import CellSet, CellSetSpec, MatrixResult
     from services.workspace import Workspace
 
 #: Each density of ConnectivityMatrix.summary: (label, formula), as the Summary tab states it.

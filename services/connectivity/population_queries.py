@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from models.errors import InvalidInputError
-from services.connectivity.connectivity_queries import CellSetSpec, cell_annotations, compute_matrix
+from services.connectivity.connectivity_queries import cell_annotations
+from services.connectivity.matrix_queries import CellSetSpec, compute_matrix
 from services.connectivity.populations import (POST, PRE, matrix_connections,
                                                synapse_connections, types_from_synapses)
 from services.source import CancelToken

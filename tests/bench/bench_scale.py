@@ -97,12 +97,18 @@ def bench_rows(n_rows, n_runs):
     show(f"count pushed down ({c:,})", t_count)
     # whole result with positions in memory: bytes/row resident
     if n_rows <= 10_000_000:
-        gc.collect(); reset_peak(); base = rss()
-        t_load, rows = runs(lambda: ResultRows(src.query(QuerySpec(
-            table="synapses", datastack=ds, version=0)).frame), 1)
-        resident = rss() - base
+        t_load, resident, peak = [], [], []
+        for _ in range(n_runs):  # each run from nothing loaded, measured when loaded
+            rows = None  # the previous run's rows freed first
+            gc.collect(); reset_peak(); base = rss()
+            t, rows = runs(lambda: ResultRows(src.query(QuerySpec(
+                table="synapses", datastack=ds, version=0)).frame), 1)
+            t_load += t
+            resident.append((rss() - base) / n_rows)
+            peak.append((rss('VmHWM') - base) / 2**30)
         show("whole table -> ResultRows (positions (n,3))", t_load,
-             f"resident {resident / n_rows:.0f} B/row, peak +{(rss('VmHWM') - base) / 2**30:.2f} GB")
+             f"resident {min(resident):.0f}-{max(resident):.0f} B/row, "
+             f"peak +{min(peak):.2f}-{max(peak):.2f} GB")
         col = rows.names.index("ctr_pt_position")
         t_sort, _ = runs(lambda: rows.sort(col), n_runs)
         show("sort by position column", t_sort)
@@ -152,15 +158,15 @@ def all_cells_stack(n_rows: int) -> Path:
 def bench_all_cells(n_rows, n_runs):
     """The "all cells" matrix (every cell of the table x every cell) through
     compute_matrix: above the in-memory budget it streams the sorted table."""
-    from services.connectivity import connectivity_queries as cq
+    from services.connectivity import matrix_queries as mq
     from services.local.local_source import LocalSource
     from services.workspace import Workspace
     stack = all_cells_stack(n_rows)
     src = LocalSource([stack])
     ws = Workspace(src, "allcells")
-    spec = cq.cell_set_spec(ws, "cells", [])
+    spec = mq.cell_set_spec(ws, "cells", [])
     gc.collect(); reset_peak(); base = rss()
-    t, res = runs(lambda: cq.compute_matrix(ws, spec), n_runs)
+    t, res = runs(lambda: mq.compute_matrix(ws, spec), n_runs)
     s = res.summary or res.matrix.summary(len(res.pre.ids), len(res.post.ids))
     how = "streamed" if res.blocks else "in memory / GROUP BY"
     show(f"all-cells matrix {s['n_pre']:,} x {s['n_post']:,} ({how})", t,

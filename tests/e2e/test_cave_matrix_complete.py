@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from services.cave.cave_source import CaveSource
-from services.connectivity.connectivity_queries import CellSetSpec, compute_matrix
+from services.connectivity.matrix_queries import CellSetSpec, compute_matrix
 from services.local.local_source import LocalSource
 from services.workspace import Workspace
 from tests.bench.synthetic import N_POST, N_PRE, N_SYNAPSES, synthetic_synapses

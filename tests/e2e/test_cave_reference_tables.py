@@ -16,8 +16,8 @@ from models.filters import Filter, Op
 from models.query_spec import QuerySpec
 from services.cave.cave_source import CaveSource
 from services.cells.cell_inspection import facts_dict, inspect_cell
-from services.connectivity.connectivity_queries import (CellSetSpec, compute_matrix,
-                                                        fetch_partners)
+from services.connectivity.connectivity_queries import fetch_partners
+from services.connectivity.matrix_queries import CellSetSpec, compute_matrix
 from services.workspace import Workspace
 from tests.e2e.conftest import GOOD_TOKEN
 

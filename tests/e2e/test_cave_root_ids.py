@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from models.errors import InvalidInputError
-from services.connectivity.connectivity_queries import CellSetSpec, compute_matrix, fetch_partners
+from services.connectivity.connectivity_queries import fetch_partners
+from services.connectivity.matrix_queries import CellSetSpec, compute_matrix
 from services.workspace import Workspace
 from tests.e2e.conftest import BASKET, NEWER
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.connectivity import connectivity_queries as cq
+from services.connectivity import matrix_queries as mq
 from services.local.local_source import LocalSource
 from services.workspace import Workspace
 from tests.unit.connectivity.test_streamed_matrix import _stack
@@ -32,7 +32,7 @@ def test_panel_shows_a_matrix_made_on_disk(qtbot, stack_source, monkeypatch):
         panel.set_context(Workspace(src, "stack"))
     view = panel.matrix
     view.pre_editor.table_combo.setCurrentText("cells")
-    monkeypatch.setattr(cq, "MATRIX_MEMORY_SYNAPSES", 1_000)
+    monkeypatch.setattr(mq, "MATRIX_MEMORY_SYNAPSES", 1_000)
     with qtbot.waitSignal(view.runner.succeeded, timeout=20000):
         view.request()
     res = view.result

@@ -8,7 +8,7 @@ from models.ids import parse_id_array
 
 
 class CellSetEditor(QGroupBox):
-    """A set description for services.connectivity.connectivity_queries.cell_set_spec.
+    """A set description for services.connectivity.matrix_queries.cell_set_spec.
 
     Filters are checked against the table's columns in the worker (that needs the table's
     schema, which on a CAVE server is a request); pasted ids are checked here at once

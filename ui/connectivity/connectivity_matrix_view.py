@@ -1,6 +1,6 @@
 """Connectivity matrix of a pre and a post cell set: image, summary, block matrix, pair synapses.
 
-Fetching and building run in a worker (services.connectivity.connectivity_queries.compute_matrix);
+Fetching and building run in a worker (services.connectivity.matrix_queries.compute_matrix);
 changing the weight only redraws the downsampled image, which is cheap.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel,
 
 from models.errors import CavernError
 from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS, WEIGHTS
-from services.connectivity.connectivity_queries import (
+from services.connectivity.matrix_queries import (
     MatrixResult, cell_set_spec, compute_matrix, fetch_pair_synapses)
 from services.connectivity.matrix_provenance import density_terms
 from ui.connectivity.cell_set_editor import CellSetEditor

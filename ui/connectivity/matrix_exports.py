@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from models.errors import ExportError
-from services.connectivity.connectivity_queries import matrix_long_frame, matrix_wide_frame
+from services.connectivity.matrix_queries import matrix_long_frame, matrix_wide_frame
 from services.connectivity.matrix_provenance import matrix_provenance
 from services.results.export import export_frame
 

@@ -2,21 +2,24 @@
 
 The fetch (synapses of the cell, then types/depth/proofreading of its partners only) runs
 in a worker through services.connectivity.connectivity_queries; the 'known only' / 'proofread only'
-toggles filter the fetched table in place, so they answer instantly.
+toggles filter the fetched table in place, so they answer instantly. An export carries its
+provenance (services.connectivity.partners_provenance).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QSizePolicy, QSplitter, QTableView, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox,
+                               QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSizePolicy, QSplitter, QTableView, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from models.errors import CavernError
 from models.ids import parse_id
 from services.connectivity.connectivity_partners import partners_by_type
 from services.connectivity.connectivity_queries import PartnersResult, fetch_partners
+from services.connectivity.partners_provenance import partners_provenance
 from services.results.export import export_frame
 from ui.connectivity.connectivity_plots import PartnerPlots
 from ui.common import styles
@@ -349,14 +352,41 @@ class PartnersView(PanelStatus, WorkspaceView, QWidget):
             self.export_partners(path)
 
     def export_partners(self, path: str) -> None:
-        """Write the selected partners (all shown partners if none is selected)."""
+        """Write the selected partners (all shown partners if none is selected), with their
+        provenance (partners_provenance: context, cell, direction, tables, counts, filters)
+        in Parquet metadata or a sidecar."""
         df = self.partners(self.direction)
         ids = self.selected_ids()
+        n_shown = len(df)
         if ids:
             df = df[df["partner_root_id"].isin(ids)]
+        describe = self._provenance_of(df, n_shown if ids else None)
+
+        def work(cancel=None):
+            return export_frame(df, path, cancel=cancel, provenance=describe())
         self.status.show_text(f"Exporting {len(df):,} partners…")
-        self.runner.run(export_frame, df, path, await_outcome=True,  # written is written
+        self.runner.run(work, await_outcome=True,  # a file written is reported as written
                         on_result=lambda p: self._exported(p, len(df)))
+
+    def _provenance_of(self, df: pd.DataFrame, selected_of: int | None):
+        """A function giving the provenance of the partners ``df`` exported; it reads the
+        workspace (maybe the server), so the worker calls it. What it describes (the
+        result, direction and toggles) is taken now, in the GUI thread."""
+        ws, result, direction = self.ws, self.result, self.direction
+        raw = result.inputs if direction == "in" else result.outputs
+        no_segment = int(raw.loc[raw["partner_root_id"] == 0, "n_synapses"].sum())
+        toggles = {"known_only": self.known_only.isChecked() and self.known_only.isEnabled(),
+                   "proofread_only": (self.proofread_only.isChecked()
+                                      and self.proofread_only.isEnabled())}
+        app = QApplication.applicationVersion()
+
+        def describe() -> dict | None:
+            if ws is None:
+                return None
+            return partners_provenance(ws, result, direction, df, selected_of=selected_of,
+                                       without_no_segment=no_segment, app_version=app,
+                                       **toggles)
+        return describe
 
     def _exported(self, path, n: int) -> None:
         text = f"Exported {n:,} partners to {path}."

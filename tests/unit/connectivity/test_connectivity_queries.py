@@ -1,4 +1,4 @@
-"""Qt-free fetching for the connectivity viewer, on the bundled samples."""
+"""Qt-free fetching for the partners view (cell types, partners), on the bundled samples."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,46 +71,6 @@ def test_partners_filters_and_errors(sample_source):
         cq.fetch_partners(Workspace(sample_source, PINKY), CELL, "no_table")
     empty = cq.fetch_partners(Workspace(sample_source, PINKY), 1, "soma_valence")
     assert empty.inputs.empty and empty.outputs.empty and empty.notes
-
-
-def test_matrix_of_table_set_pushes_in_filters(sample_source):
-    src = RecordingSource(sample_source)
-    spec = cq.CellSetSpec("soma_valence", type_table="soma_valence")
-    res = cq.compute_matrix(Workspace(src, PINKY), spec)
-    syn = next(s for s in src.specs if s.table == "synapses")
-    assert {f.column for f in syn.filters} == {"pre_pt_root_id", "post_pt_root_id"}
-    assert all(f.op is Op.IN for f in syn.filters)
-    s = res.matrix.summary()
-    assert (s["n_pre"], s["n_post"], s["n_synapses"], s["connected_pairs"]) == (334, 334, 1961, 1736)
-    assert res.n_hidden == 453 - 334
-    full = cq.compute_matrix(Workspace(sample_source, PINKY), spec, hide_unconnected=False)
-    assert full.matrix.shape == (453, 453)
-    assert [b.label for b in full.matrix.row_blocks] == ["e", "g", "i", "uncertain"]
-
-
-def test_matrix_pasted_ids_pre_differs_from_post(sample_source):
-    syn = cq.fetch_partners(Workspace(sample_source, PINKY), CELL).synapses
-    post = syn.loc[syn.pre_pt_root_id == CELL, "post_pt_root_id"].unique()[:10]
-    pre_spec = cq.CellSetSpec(root_ids=(CELL,))
-    post_spec = cq.CellSetSpec(root_ids=tuple(int(x) for x in post), type_table="soma_valence")
-    res = cq.compute_matrix(Workspace(sample_source, PINKY), pre_spec, post_spec,
-                            hide_unconnected=False)
-    assert res.matrix.shape == (1, 10) and res.matrix.row_order == "id"
-    assert res.matrix.nnz == 10
-    long = cq.matrix_long_frame(res.matrix, "count")
-    assert (long["pre_pt_root_id"] == CELL).all()
-    wide = cq.matrix_wide_frame(res.matrix, "count")
-    assert wide.shape == (1, 11) and wide.iloc[0, 1:].sum() == long["n_synapses"].sum()
-    one = cq.fetch_pair_synapses(Workspace(sample_source, PINKY), CELL, int(post[0]))
-    assert len(one) == long.set_index("post_pt_root_id").loc[int(post[0]), "n_synapses"]
-
-
-def test_empty_sets(sample_source):
-    info = sample_source.table_info(PINKY, "soma_valence")
-    flt = cq.parse_filters(["cell_type=zzz", ""], info)
-    assert len(flt) == 1
-    with pytest.raises(InvalidInputError, match="empty"):
-        cq.compute_matrix(Workspace(sample_source, PINKY), cq.CellSetSpec("soma_valence", flt))
 
 
 def test_group_partners_generic_column(sample_source):

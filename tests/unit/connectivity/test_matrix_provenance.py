@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from models.filters import Filter, Op
-from services.connectivity import connectivity_queries as cq
+from services.connectivity import matrix_queries as mq
 from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS
 from services.connectivity.matrix_provenance import (DENSITY_FORMULAS, density_terms,
                                                      matrix_provenance)
@@ -51,12 +51,12 @@ def ws(sample_source):
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_square_matrix_export_states_set_weight_and_densities(ws, tmp_path, suffix):
-    spec = cq.CellSetSpec("soma_valence", type_table="soma_valence")
-    result = cq.compute_matrix(ws, spec)  # unconnected cells hidden
+    spec = mq.CellSetSpec("soma_valence", type_table="soma_valence")
+    result = mq.compute_matrix(ws, spec)  # unconnected cells hidden
     ids = somas()
     want = expected_summary(ids, ids)
     assert want["pairs"] == 1736 and want["whole"] < want["connected"]
-    for layout, make in (("long", cq.matrix_long_frame), ("wide", cq.matrix_wide_frame)):
+    for layout, make in (("long", mq.matrix_long_frame), ("wide", mq.matrix_wide_frame)):
         frame = make(result.matrix, "size_sum")
         prov = matrix_provenance(ws, result, spec, None, "size_sum", layout, len(frame),
                                  "9.9", order="type_depth")
@@ -93,15 +93,15 @@ def test_square_matrix_export_states_set_weight_and_densities(ws, tmp_path, suff
 
 
 def test_two_sets_unconnected_kept_and_order_fallback(ws, tmp_path):
-    pre_spec = cq.CellSetSpec("soma_valence", (Filter("cell_type", Op.EQ, "e"),),
+    pre_spec = mq.CellSetSpec("soma_valence", (Filter("cell_type", Op.EQ, "e"),),
                               type_table="soma_valence")
     post_ids = tuple(int(i) for i in somas())  # every soma; the sample's synapses are e->e
-    post_spec = cq.CellSetSpec(root_ids=post_ids)  # pasted, no type table: ordered by id
-    result = cq.compute_matrix(ws, pre_spec, post_spec, order="type_depth",
+    post_spec = mq.CellSetSpec(root_ids=post_ids)  # pasted, no type table: ordered by id
+    result = mq.compute_matrix(ws, pre_spec, post_spec, order="type_depth",
                                hide_unconnected=False)
     want = expected_summary(somas("e"), list(post_ids))
     assert want["pairs"] > 0 and want["n_pre_all"] != want["n_post_all"]
-    frame = cq.matrix_long_frame(result.matrix, "binary")
+    frame = mq.matrix_long_frame(result.matrix, "binary")
     prov = matrix_provenance(ws, result, pre_spec, post_spec, "binary", "long", len(frame),
                              order="type_depth")
     got = read_back(export_frame(frame, tmp_path / "m.csv", provenance=prov))

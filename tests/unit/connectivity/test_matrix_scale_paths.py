@@ -1,7 +1,7 @@
 """The matrix path at scale: out-of-core aggregation, pair on click, O(1) hover."""
 import numpy as np
 
-from services.connectivity import connectivity_queries as cq
+from services.connectivity import matrix_queries as mq
 from services.connectivity.aggregation import aggregate_pairs
 from services.connectivity.connectivity_image import best_pair_per_pixel, downsample_coo
 from services.workspace import Workspace
@@ -10,11 +10,11 @@ PINKY = "pinky100_sample"
 
 
 def test_out_of_core_aggregation_matches_in_memory(sample_source, monkeypatch):
-    spec = cq.CellSetSpec("soma_valence", type_table="soma_valence")
+    spec = mq.CellSetSpec("soma_valence", type_table="soma_valence")
     ws = Workspace(sample_source, PINKY)
-    mem = cq.compute_matrix(ws, spec)
-    monkeypatch.setattr(cq, "MATRIX_MEMORY_SYNAPSES", 0)
-    disk = cq.compute_matrix(ws, spec)
+    mem = mq.compute_matrix(ws, spec)
+    monkeypatch.setattr(mq, "MATRIX_MEMORY_SYNAPSES", 0)
+    disk = mq.compute_matrix(ws, spec)
     assert disk.synapses.empty and disk.n_hidden == mem.n_hidden
     a, b = mem.matrix.pairs(), disk.matrix.pairs()
     assert a.equals(b)
@@ -32,14 +32,14 @@ def test_source_pairs_equal_numpy_aggregation(sample_source):
 
 
 def test_pair_synapses_fetched_on_click(sample_source):
-    spec = cq.CellSetSpec("soma_valence", type_table="soma_valence")
+    spec = mq.CellSetSpec("soma_valence", type_table="soma_valence")
     ws = Workspace(sample_source, PINKY)
-    res = cq.compute_matrix(ws, spec)
+    res = mq.compute_matrix(ws, spec)
     assert set(res.synapses.columns) <= {"pre_pt_root_id", "post_pt_root_id", "size"}
     pairs = res.matrix.pairs()
     k = int(pairs.n_synapses.to_numpy().argmax())
     pre, post = int(pairs.pre_pt_root_id[k]), int(pairs.post_pt_root_id[k])
-    one = cq.fetch_pair_synapses(ws, pre, post)
+    one = mq.fetch_pair_synapses(ws, pre, post)
     assert len(one) == pairs.n_synapses[k] and "ctr_pt_position" in one.columns
     syn = res.synapses
     assert ((syn.pre_pt_root_id == pre) & (syn.post_pt_root_id == post)).sum() == len(one)

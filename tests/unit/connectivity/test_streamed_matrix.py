@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from models.errors import InvalidInputError, NotSortedError
-from services.connectivity import connectivity_queries as cq
+from services.connectivity import matrix_queries as mq
 from services.connectivity.connectivity_image import downsample_matrix
 from services.connectivity.connectivity_matrix import WEIGHTS
 from services.local import sorted_scan
@@ -52,10 +52,10 @@ def data():
 
 
 def _both(ws, spec, monkeypatch, order="type_depth"):
-    mem = cq.compute_matrix(ws, spec, order=order, hide_unconnected=False, image_size=IMAGE)
-    monkeypatch.setattr(cq, "MATRIX_MEMORY_SYNAPSES", 100)
-    disk = cq.compute_matrix(ws, spec, order=order, hide_unconnected=False, image_size=IMAGE)
-    monkeypatch.setattr(cq, "MATRIX_MEMORY_SYNAPSES", 40_000_000)
+    mem = mq.compute_matrix(ws, spec, order=order, hide_unconnected=False, image_size=IMAGE)
+    monkeypatch.setattr(mq, "MATRIX_MEMORY_SYNAPSES", 100)
+    disk = mq.compute_matrix(ws, spec, order=order, hide_unconnected=False, image_size=IMAGE)
+    monkeypatch.setattr(mq, "MATRIX_MEMORY_SYNAPSES", 40_000_000)
     return mem, disk
 
 
@@ -65,7 +65,7 @@ def test_streamed_equals_in_memory_and_pandas(tmp_path, data, monkeypatch):
     src = LocalSource([_stack(tmp_path, syn, cells)])
     try:
         ws = Workspace(src, "stack")
-        spec = cq.CellSetSpec("cells", type_table="cells")
+        spec = mq.CellSetSpec("cells", type_table="cells")
         mem, disk = _both(ws, spec, monkeypatch)
         assert disk.blocks and disk.matrix.pixel_pairs_only and not mem.matrix.pixel_pairs_only
         # independent: pandas groupby over the synapses among the set
@@ -97,7 +97,7 @@ def test_streamed_equals_in_memory_and_pandas(tmp_path, data, monkeypatch):
             assert int(pairs.loc[(pre, post), "size"]) == disk.matrix.n_synapses[k]
         # nothing partial leaves the matrix
         with pytest.raises(InvalidInputError, match="aggregated on disk"):
-            cq.matrix_long_frame(disk.matrix, "count")
+            mq.matrix_long_frame(disk.matrix, "count")
         with pytest.raises(InvalidInputError, match="aggregated on disk"):
             disk.matrix.block_matrix("count")
         assert any("one pass" in n for n in disk.notes)
@@ -111,7 +111,7 @@ def test_streamed_equals_in_memory_and_pandas(tmp_path, data, monkeypatch):
 
 def test_unsorted_and_falsely_sorted_tables_fall_back(tmp_path, data, monkeypatch):
     syn, cells = data
-    spec = cq.CellSetSpec("cells", type_table="cells")
+    spec = mq.CellSetSpec("cells", type_table="cells")
     # a dump in id order: the footer shows overlapping pre ranges, so no stream at all
     src = LocalSource([_stack(tmp_path, syn, cells, sort=False, name="dump")])
     try:

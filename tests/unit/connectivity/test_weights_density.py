@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.connectivity import connectivity_queries as cq
+from services.connectivity import matrix_queries as mq
 from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS, WEIGHTS
 from services.workspace import Workspace
 from tests.unit.connectivity.test_connectivity_matrix import PINKY
@@ -17,8 +17,8 @@ def test_every_weight_states_its_formula():
 
 @pytest.fixture(scope="module")
 def soma_matrix(sample_source):
-    spec = cq.CellSetSpec("soma_valence", type_table="soma_valence")
-    return cq.compute_matrix(Workspace(sample_source, "pinky100_sample", 185), spec, order="id")
+    spec = mq.CellSetSpec("soma_valence", type_table="soma_valence")
+    return mq.compute_matrix(Workspace(sample_source, "pinky100_sample", 185), spec, order="id")
 
 
 def test_binary_density_of_the_whole_set_and_of_connected_cells(soma_matrix):
@@ -42,14 +42,14 @@ def test_binary_density_of_the_whole_set_and_of_connected_cells(soma_matrix):
 def test_ln_summed_size_of_one_pair_by_hand_and_in_exports(soma_matrix):
     syn = pd.read_parquet(PINKY / "synapses.parquet")
     m = soma_matrix.matrix
-    long = cq.matrix_long_frame(m, "ln_size_sum")
+    long = mq.matrix_long_frame(m, "ln_size_sum")
     row = long.iloc[0]
     sizes = syn[(syn.pre_pt_root_id == row.pre_pt_root_id)
                 & (syn.post_pt_root_id == row.post_pt_root_id)]["size"]
     assert row.weight == pytest.approx(np.log(float(sizes.sum())))
     assert row.weight_formula.startswith("ln_size_sum = ln(sum(size))")
-    other = cq.matrix_long_frame(m, "log10_1p_size_sum").iloc[0]
+    other = mq.matrix_long_frame(m, "log10_1p_size_sum").iloc[0]
     assert other.weight == pytest.approx(np.log10(1 + float(sizes.sum())))
-    wide = cq.matrix_wide_frame(m, "ln_size_sum")
+    wide = mq.matrix_wide_frame(m, "ln_size_sum")
     assert "ln(sum(size))" in wide.columns[0]
     assert wide.iloc[:, 1:].isna().to_numpy().sum() == 334 * 334 - 1736  # unconnected: NaN
