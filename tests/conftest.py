@@ -43,9 +43,9 @@ def _no_worker_outlives_its_test():
 
 @pytest.fixture(autouse=True)
 def _garbage_collected_in_the_gui_thread(request):
-    """As in the app (ui.app: pyqtgraph's GarbageCollector), a Qt test collects garbage
-    only in the GUI thread: automatic gc could run in a worker thread, free Qt wrappers
-    there, and PySide6 then crashes deleting them (runDeletionInMainThread)."""
+    """As in the app (ui.app: ui.common.gui_gc.GuiThreadCollector), a Qt test collects
+    garbage only in the GUI thread: automatic gc could run in a worker thread, free Qt
+    wrappers there, and PySide6 then crashes deleting them (runDeletionInMainThread)."""
     import gc
     qt = "qtbot" in request.fixturenames or "qapp" in request.fixturenames
     if qt:
@@ -92,3 +92,6 @@ def sample_source():
 def pytest_sessionfinish(session, exitstatus):
     drain_workers()
     delete_closed_widgets()
+    if "pyqtgraph" in sys.modules:  # loaded by the tests that show plots, not by `import ui`
+        from ui.app import no_pyqtgraph_exit_cleanup
+        no_pyqtgraph_exit_cleanup()  # as run_gui does at quit: no crash at interpreter exit

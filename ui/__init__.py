@@ -1,7 +1,6 @@
-"""PySide6 + pyqtgraph: windows, panels, Qt item models, workers, dialogs."""
-import pyqtgraph
+"""PySide6 + pyqtgraph: windows, panels, Qt item models, workers, dialogs.
 
-# pyqtgraph's exit clean-up walks every object at interpreter exit and, with PySide6
-# 6.12, crashes there ("bool_dealloc") after windows with plots were created and closed.
-# Windows are deleted while Qt is up instead (ui.app.run_gui), so the clean-up is not needed.
-pyqtgraph.setConfigOption("exitCleanup", False)
+pyqtgraph is not imported here: it loads with the first plot (the Cell, Connectivity and
+Figures tabs are built when first shown), not at start-up. Its exit clean-up is switched
+off where the app quits (ui.app.run_gui) and where the tests end (tests/conftest.py).
+"""

@@ -1,9 +1,11 @@
 """Cavern's main window: datastack/version picker, table browser, query builder, results.
 
 The window builds its panels and routes their requests (queries, counts, cells between
-panels); its parts live beside it as mixins: ui/main_window_context.py (the datastack and
-version toolbar, switching context), ui/main_window_menus.py (the menu bar) and
-ui/main_window_actions.py (sessions, help, find, about)."""
+panels); the Cell, Connectivity and Figures tabs are built when first shown or asked for
+(ui/common/lazy_pages.py: pandas and pyqtgraph load then, not at start-up). Its parts live
+beside it as mixins: ui/main_window_context.py (the datastack and version toolbar,
+switching context), ui/main_window_menus.py (the menu bar) and ui/main_window_actions.py
+(sessions, help, find, about)."""
 from __future__ import annotations
 
 import time
@@ -16,8 +18,6 @@ from models.errors import CancelledError, CavernError
 from models.query_spec import reference_join_of
 from services.source import DataSource
 from services.workspace import Workspace
-from ui.cells.cell_inspector_panel import CellInspectorPanel
-from ui.connectivity.connectivity_panel import ConnectivityPanel
 from ui.tables.query_builder_panel import QueryBuilderPanel
 from ui.tables.result_panel import ResultPanel
 from ui.tables.table_browser_panel import TableBrowserPanel
@@ -25,6 +25,7 @@ from ui.main_window_actions import CurrentPageTabs, WindowActions, elide
 from ui.main_window_context import LIVE, WindowContext  # noqa: F401 - LIVE: importable here too
 from ui.main_window_menus import WindowMenus
 from ui.common import status_sink
+from ui.common.lazy_pages import LazyPage, LazyPages
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.workers import RequestRunner
 
@@ -36,6 +37,10 @@ FRAME_W, FRAME_H = 16, 40  # room for a window frame and title bar on a small sc
 class MainWindow(WindowContext, WindowMenus, WindowActions, QMainWindow):
     # a services.workspace.Workspace whenever the picked datastack or version changes
     contextChanged = Signal(object)
+    # tab pages built on first use (self.pages): reading one builds it
+    inspector = LazyPage("inspector")
+    connectivity = LazyPage("connectivity")
+    figures = LazyPage("figures")
 
     def __init__(self, source: DataSource, settings: QSettings, datastack: str | None = None,
                  app_version: str = "", token_store=None, cave_source_factory=None):
@@ -63,23 +68,19 @@ class MainWindow(WindowContext, WindowMenus, WindowActions, QMainWindow):
         self.browser = TableBrowserPanel()
         self.builder = QueryBuilderPanel()
         self.results = ResultPanel()
-        self.inspector = CellInspectorPanel()
-        self.connectivity = ConnectivityPanel()
         self.tabs = CurrentPageTabs(documentMode=True)
         self.tabs.addTab(self.results, "Results")
         # No page scrolling: every panel fits with splitters; only tables scroll. The
         # docks are hidden for the wide Cell and Connectivity tabs (_tab_changed).
-        self.tabs.addTab(self.inspector, "Cell")
-        self.tabs.addTab(self.connectivity, "Connectivity")
+        self.pages = LazyPages(self.tabs)
+        self.pages.add("inspector", "Cell", self._new_inspector)
+        self.pages.add("connectivity", "Connectivity", self._new_connectivity,
+                       settle=lambda panel: panel.runner)
         # The MICrONS tutorial's figures and joins (ui/figures); a join opens in Results.
-        from ui.figures.figures_panel import FiguresPanel
-        self.figures = FiguresPanel()
-        self.tabs.addTab(self.figures, "Figures")
-        self.contextChanged.connect(self.figures.set_context)
+        self.pages.add("figures", "Figures", self._new_figures)
         self.contextChanged.connect(self.builder.set_workspace)  # value completion
         from ui.common.recent_queries import RecentQueries
         self.builder.set_recent_store(RecentQueries(settings))  # the builder's Recent menu
-        self.figures.joinReady.connect(self._query_done)
         self.setCentralWidget(self.tabs)
         self.browser_dock = self._dock("Tables", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.builder_dock = self._dock("Query", self.builder, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -146,21 +147,37 @@ class MainWindow(WindowContext, WindowMenus, WindowActions, QMainWindow):
     def _connect_cell_panels(self) -> None:
         """Cells flow between panels: a root id double-clicked in any table opens the
         inspector; the inspector's "Show partners" opens the connectivity viewer."""
-        for panel in (self.inspector, self.connectivity):
-            self.contextChanged.connect(panel.set_context)
-            panel.message.connect(self.show_message)  # panels show their errors themselves
         self.tabs.currentChanged.connect(self._tab_changed)
         self.results.rootIdActivated.connect(self.inspect_cell)
-        self.connectivity.inspectCell.connect(self.inspect_cell)
-        self.connectivity.linkRequested.connect(self._link_cells)
-        self.connectivity.rowsLinkRequested.connect(self.inspector.link_for_rows)
-        self.inspector.showPartners.connect(self.show_partners)
         self._build_cells_menu()
+
+    # ---- the lazy pages, made and wired when first needed (self.pages) ------------------
+    def _new_inspector(self):
+        from ui.cells.cell_inspector_panel import CellInspectorPanel
+        panel = self.follow_context(CellInspectorPanel())
+        panel.showPartners.connect(self.show_partners)
+        return panel
+
+    def _new_connectivity(self):
+        from ui.connectivity.connectivity_panel import ConnectivityPanel
+        panel = self.follow_context(ConnectivityPanel())
+        panel.inspectCell.connect(self.inspect_cell)
+        panel.linkRequested.connect(self._link_cells)
+        panel.rowsLinkRequested.connect(lambda rows: self.inspector.link_for_rows(rows))
+        return panel
+
+    def _new_figures(self):
+        from ui.figures.figures_panel import FiguresPanel
+        panel = self.follow_context(FiguresPanel())
+        panel.joinReady.connect(self._query_done)
+        return panel
 
     def _tab_changed(self, index: int) -> None:
         """The table browser and query builder belong to the Results tab: hide them for
         the wide viewers and bring them back (if the user had them open) with the results."""
         docks = (self.browser_dock, self.builder_dock)
+        if index != self.tabs.currentIndex():
+            return  # overtaken by a later change (made while a lazy page was settling)
         if index == 0:
             for dock in docks:
                 dock.setVisible(self._docks_were_visible[dock])

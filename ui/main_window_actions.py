@@ -94,8 +94,9 @@ class WindowActions:
         for dock, page in ((self.browser_dock, "tables"), (self.builder_dock, "query")):
             if focus is not None and dock.isAncestorOf(focus):
                 return page
-        pages = {self.results: "results", self.inspector: "cell",
-                 self.connectivity: "connectivity", self.figures: "figures"}
+        guide = {"inspector": "cell", "connectivity": "connectivity", "figures": "figures"}
+        pages = {self.results: "results"}  # and the lazy tabs built so far (none is built here)
+        pages.update({w: guide.get(name, "index") for name, w in self.pages.built_pages().items()})
         current = self.tabs.currentWidget()
         return next((page for w, page in pages.items()
                      if current is w or (current is not None and current.isAncestorOf(w))),
@@ -117,10 +118,12 @@ class WindowActions:
             target = self.results.filter_edit
         elif self.tabs.currentIndex() == 1:
             target = self.inspector.id_edit
-        else:
+        elif self.tabs.currentIndex() == 2:
             conn = self.connectivity
             target = (conn.partners.root_edit if conn.tabs.currentIndex() == 0
                       else conn.matrix.pre_editor.edits.currentWidget())
+        else:
+            return None  # the Figures tab has no filter field
         target.setFocus()
         if isinstance(target, QLineEdit):
             target.selectAll()

@@ -46,6 +46,16 @@ class WindowContext:
         self.datastack_combo.currentIndexChanged.connect(self._datastack_changed)
         self.version_combo.currentIndexChanged.connect(self._version_changed)
 
+    def follow_context(self, panel):
+        """A panel built late (the lazy tabs) gets the current context now and each later
+        one, and says its messages in the status bar. Returns the panel."""
+        self.contextChanged.connect(panel.set_context)
+        if self.workspace is not None:
+            panel.set_context(self.workspace)
+        if hasattr(panel, "message"):
+            panel.message.connect(self.show_message)  # panels show their errors themselves
+        return panel
+
     # ---- datastacks and versions ------------------------------------------------
     def add_datastack(self, source: DataSource, name: str, label: str = "", select: bool = True) -> None:
         for i in range(self.datastack_combo.count()):

@@ -3,6 +3,8 @@ add to it (link import, tutorial links, the Neuroglancer viewer). Kept apart fro
 ui/main_window.py, which builds the window and routes its requests."""
 from __future__ import annotations
 
+from functools import cached_property
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
@@ -76,5 +78,16 @@ class WindowMenus:
         self.import_link_action = install_link_import(self, cells_menu)
         from ui.figures.tutorial_hooks import install_tutorial_links  # Copy as Python, selection
         install_tutorial_links(self)
-        from ui.neuroglancer.window_hooks import install_viewer  # View > Neuroglancer viewer
-        self.neuroglancer = install_viewer(self)  # follows self.cell_selection too
+        self.viewer_action = QAction("&Neuroglancer viewer", self)  # opens self.neuroglancer
+        self.viewer_action.setToolTip("A live Neuroglancer viewer on this computer, in sync "
+                                      "with Cavern")
+        self.viewer_action.triggered.connect(lambda: self.neuroglancer.open_viewer())
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.viewer_action)
+
+    @cached_property
+    def neuroglancer(self):
+        """The live viewer's controller, made when first used (View > Neuroglancer viewer, a
+        test, a link import): it follows the context and self.cell_selection from then on."""
+        from ui.neuroglancer.window_hooks import install_viewer
+        return install_viewer(self, self.viewer_action)

@@ -11,15 +11,17 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from models.errors import CancelledError, ExportError
 from services.source import CancelToken
+
+if TYPE_CHECKING:  # frames are the callers': pandas is not imported for them at start-up
+    import pandas as pd
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 CHUNK_ROWS = 200_000  # rows written between cancel checks and progress reports

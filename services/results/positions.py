@@ -8,10 +8,14 @@ concat, Parquet export) carry along, and which gives its (n, 3) numpy array with
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:  # imported where a Series is made or read: not at start-up
+    import pandas as pd
 
 
 def is_list_type(t: pa.DataType) -> bool:
@@ -45,6 +49,7 @@ def compact_list_array(arr) -> pa.Array | None:
 
 
 def position_series(arr, name=None, index=None) -> pd.Series:
+    import pandas as pd
     return pd.Series(pd.arrays.ArrowExtensionArray(arr), name=name, index=index, copy=False)
 
 
@@ -66,6 +71,7 @@ def frame_from_arrow(table: pa.Table) -> pd.DataFrame:
 
 
 def is_position_series(series: pd.Series) -> bool:
+    import pandas as pd
     dtype = series.dtype
     return (isinstance(dtype, pd.ArrowDtype) and pa.types.is_fixed_size_list(dtype.pyarrow_dtype)
             and _numeric_child(dtype.pyarrow_dtype))

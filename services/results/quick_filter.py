@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -40,6 +39,7 @@ class TextIndex:
 
 def build_index(values: np.ndarray, kind: str, formatter) -> TextIndex:
     """Factorize one column and render each distinct value as the table shows it."""
+    import pandas as pd
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (dicts...): index their text instead

@@ -3,20 +3,26 @@
 Qt-free so it can be tested and benchmarked headless; ui/result_table_model.py wraps it.
 Each column's numpy array is taken once; nothing is formatted until a cell is asked
 for, and sorting/filtering only compute row indices (the data are never copied).
+
+pandas is imported where a frame is read, not with the module: the window's empty result
+table (a ResultRows of no frame) opens without it (tests/ui/test_startup_imports.py).
 """
 from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from services.results import quick_filter
 from services.results.export import is_list_like, list_text
 from services.results.positions import is_position_series, series_xyz
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INT, FLOAT, BOOL, TEXT, LIST, TIME, OTHER = "int", "float", "bool", "text", "list", "time", "other"
 NUMERIC = (INT, FLOAT)
@@ -35,6 +41,7 @@ def column_kind(values: np.ndarray) -> str:
     if k in "US":
         return TEXT
     if k == "O":
+        import pandas as pd
         first = next((v for v in values[:1000] if v is not None and v is not pd.NA
                       and not (isinstance(v, float) and v != v)), None)
         if first is None or isinstance(first, str):
@@ -46,12 +53,13 @@ def column_kind(values: np.ndarray) -> str:
 
 
 def is_missing(v) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
+    if v is None:
         return True
     try:
         return bool(v != v)  # NaN / NaT
-    except (TypeError, ValueError):
-        return False
+    except (TypeError, ValueError):  # pd.NA (NA != NA is NA, which has no truth value)
+        import pandas as pd
+        return v is pd.NA
 
 
 def format_float(v: float) -> str:
@@ -79,6 +87,7 @@ def format_value(v) -> str:
     if isinstance(v, (float, np.floating)):
         return format_float(float(v))
     if isinstance(v, np.datetime64):
+        import pandas as pd
         return str(pd.Timestamp(v).strftime("%Y-%m-%d %H:%M:%S"))
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S%z")
@@ -86,6 +95,7 @@ def format_value(v) -> str:
 
 
 def _column_array(series: pd.Series) -> np.ndarray:
+    import pandas as pd
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):  # avoid one Timestamp object per row
         return series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
@@ -119,12 +129,12 @@ class ResultRows:
     """Columns of one DataFrame plus a row order and a filter; view row -> source row."""
 
     def __init__(self, frame: pd.DataFrame | None = None):
-        self.frame = frame if frame is not None else pd.DataFrame()
-        self.names = [str(c) for c in self.frame.columns]
+        self._frame = frame  # None: no rows (``frame`` is then an empty DataFrame)
+        self.names = [] if frame is None else [str(c) for c in frame.columns]
         self._xyz: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.columns, self.kinds = [], []
-        for i in range(self.frame.shape[1]):
-            series = self.frame.iloc[:, i]
+        for i in range(len(self.names)):
+            series = frame.iloc[:, i]
             if is_position_series(series):  # (n, 3) straight from the Arrow buffer
                 self._xyz[i] = series_xyz(series)
                 self.columns.append(PositionCells(*self._xyz[i]))
@@ -132,7 +142,7 @@ class ResultRows:
             else:
                 self.columns.append(_column_array(series))
                 self.kinds.append(column_kind(self.columns[-1]))
-        self.n_source = len(self.frame)
+        self.n_source = 0 if frame is None else len(frame)
         self.sort_column = -1
         self.descending = False
         self.filter_text = ""
@@ -142,6 +152,13 @@ class ResultRows:
         self._arrow: dict[int, pa.Array] = {}
         self._index: dict = {}
         self._lock = threading.Lock()
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:  # no rows: an empty frame, made when first asked for
+            import pandas as pd
+            self._frame = pd.DataFrame()
+        return self._frame
 
     # ---- shape and cells -----------------------------------------------------------
     @property

@@ -6,13 +6,17 @@ only those are formatted; sorting and the quick filter swap a row-index array, s
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
 from services.results.export import frame_as_text
 from services.results.result_rows import INT, LIST, NUMERIC, ResultRows, is_missing
+
+if TYPE_CHECKING:  # the window opens on an empty model, without pandas; frames bring it
+    import pandas as pd
 
 ROOT_ID_NAMES = {"segment_id", "root_id", "pt_root_id", "pre_pt_root_id", "post_pt_root_id",
                  "segment_id_secondary"}

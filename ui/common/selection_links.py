@@ -1,6 +1,10 @@
 """Two-way links between views and the shared CellSelection (ui.common.cell_selection):
 a view's own selection sets the shared one; a change made elsewhere is shown in the view
-(rows selected, cells highlighted). Each link ignores the changes it made itself."""
+(rows selected, cells highlighted). Each link ignores the changes it made itself.
+
+The partner-table and matrix links can be made before their view exists (the Connectivity
+tab is built when first shown, ui/common/lazy_pages.py) and ``attach``-ed to it then: the
+window's list of links keeps its order, and a link shows nothing until it has a view."""
 from __future__ import annotations
 
 import numpy as np
@@ -50,7 +54,7 @@ class _Link:
         selection.changed.connect(self._changed)
 
     def _changed(self, ids, source) -> None:
-        if source is self:
+        if source is self or not self.attached:
             return
         self.showing = True
         try:
@@ -61,6 +65,10 @@ class _Link:
     def publish(self, ids) -> None:
         if not self.showing:
             self.selection.set(ids, source=self)
+
+    @property
+    def attached(self) -> bool:
+        return True
 
     def show(self, ids) -> None:
         raise NotImplementedError
@@ -85,6 +93,15 @@ class PartnerTablesLink(_Link):
 
     def __init__(self, partners_view, selection):
         super().__init__(selection)
+        self.partners = None
+        if partners_view is not None:
+            self.attach(partners_view)
+
+    @property
+    def attached(self) -> bool:
+        return self.partners is not None
+
+    def attach(self, partners_view) -> None:
         self.partners = partners_view
         for view in partners_view.views.values():
             view.selectionModel().selectionChanged.connect(
@@ -103,6 +120,15 @@ class MatrixLink(_Link):
 
     def __init__(self, matrix_view, selection):
         super().__init__(selection)
+        self.matrix = None
+        if matrix_view is not None:
+            self.attach(matrix_view)
+
+    @property
+    def attached(self) -> bool:
+        return self.matrix is not None
+
+    def attach(self, matrix_view) -> None:
         self.matrix = matrix_view
         matrix_view.pairActivated.connect(self._pair)
         matrix_view.runner.succeeded.connect(lambda *_: self.show(self.selection.ids()))

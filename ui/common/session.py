@@ -1,6 +1,8 @@
 """Sessions: File > Save session / Open session. A small JSON file with the open datastacks
 (local folders and CAVE server addresses, never tokens), the datastack and version shown,
 the query of the builder, the matrix's cell sets and settings and the window layout.
+A Connectivity tab not built yet (ui/common/lazy_pages.py) has nothing to save: saving
+never builds it; opening a session with matrix or partner state builds it to restore that.
 
 Opening one selects the datastack and version, then fills the query builder when that
 version's tables have been listed (the main window calls ``apply_pending_query``).
@@ -12,6 +14,8 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
+
+from ui.common.lazy_pages import built_page
 
 FORMAT = "cavern-session/1"
 
@@ -75,6 +79,12 @@ def apply_query_state(builder, state: dict) -> None:
     builder.resolution_combo.setCurrentIndex(int(state.get("positions", 0)))
 
 
+def _matrix_state(m) -> dict:
+    return {"pre": _cell_set(m.pre_editor), "post": _cell_set(m.post_editor),
+            "same_sets": m.same_sets.isChecked(), "weight": m.weight,
+            "order": m.order, "hide_unconnected": m.hide_unconnected.isChecked()}
+
+
 def session_state(window) -> dict:
     combo = window.datastack_combo
     stacks = []
@@ -89,7 +99,7 @@ def session_state(window) -> dict:
             except Exception:  # noqa: BLE001 - a source without folders (tests)
                 pass
         stacks.append(entry)
-    m = window.connectivity.matrix
+    conn = built_page(window, "connectivity")
     return {
         "format": FORMAT,
         "datastacks": stacks,
@@ -97,10 +107,8 @@ def session_state(window) -> dict:
                     "server": getattr(window.source, "server", ""),
                     "version": None if window.live else window.version, "live": window.live},
         "query": query_state(window.builder),
-        "matrix": {"pre": _cell_set(m.pre_editor), "post": _cell_set(m.post_editor),
-                   "same_sets": m.same_sets.isChecked(), "weight": m.weight,
-                   "order": m.order, "hide_unconnected": m.hide_unconnected.isChecked()},
-        "partners_of": window.connectivity.partners.root_edit.text(),
+        "matrix": None if conn is None else _matrix_state(conn.matrix),
+        "partners_of": "" if conn is None else conn.partners.root_edit.text(),
         "tab": window.tabs.currentIndex(),
         "layout": {"geometry": _b64(window.saveGeometry()), "state": _b64(window.layout_state())},
     }
@@ -134,8 +142,9 @@ def apply_session(window, state: dict) -> list[str]:
         window.restoreGeometry(_unb64(layout["geometry"]))
     if layout.get("state"):
         window.restoreState(_unb64(layout["state"]))
-    m, ms = window.connectivity.matrix, state.get("matrix") or {}
-    if ms:
+    ms = state.get("matrix") or {}
+    if ms:  # builds the Connectivity tab if it was not yet
+        m = window.connectivity.matrix
         _set_cell_set(m.pre_editor, ms.get("pre", {}))
         _set_cell_set(m.post_editor, ms.get("post", {}))
         m.same_sets.setChecked(bool(ms.get("same_sets", True)))

@@ -1,17 +1,19 @@
 """What the tutorial's views need from the main window, wired in one place (the window
 calls :func:`install_tutorial_links` once): the Results tab's "Copy as Python" of a join,
 and the one cell selection shared by the result table, the soma map, the partner tables
-and the matrix (ui.common.cell_selection)."""
+and the matrix (ui.common.cell_selection). The Connectivity and Figures tabs' links are
+made when those tabs are built (ui/common/lazy_pages.py)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
-from ui.figures.join_view import join_python_code, join_spec_of
+from ui.common.lazy_pages import when_built
 
 
 def copy_result_code(window, result) -> str:
     """The code of the result shown: a join's caveclient + pandas code, else the query's
     caveclient code (the window's own Copy as Python). Returns what was copied."""
+    from ui.figures.join_view import join_python_code, join_spec_of  # pandas: not at start
     if join_spec_of(result) is None:
         window._copy_code(result.spec)
         return QApplication.clipboard().text()
@@ -59,13 +61,17 @@ def install_tutorial_links(window):
     from ui.common.selection_links import MatrixLink, PartnerTablesLink, ResultTableLink
     window.results.codeRequested.connect(lambda result: copy_result_code(window, result))
     sel = window.cell_selection = CellSelection(window)
-    window.selection_links = [ResultTableLink(window.results, sel),
-                              PartnerTablesLink(window.connectivity.partners, sel),
-                              MatrixLink(window.connectivity.matrix, sel)]
-    box = window.figures.soma_map.box
-    box.bind(sel)
+    partners, matrix = PartnerTablesLink(None, sel), MatrixLink(None, sel)  # attached below
+    window.selection_links = [ResultTableLink(window.results, sel), partners, matrix]
+    when_built(window, "connectivity", lambda conn: (partners.attach(conn.partners),
+                                                      matrix.attach(conn.matrix)))
+    when_built(window, "figures", lambda figures: _hook_soma_box(window, figures.soma_map.box))
+    window.contextChanged.connect(lambda _ws: sel.clear())  # ids of another datastack
+    return window
+
+
+def _hook_soma_box(window, box) -> None:
+    box.bind(window.cell_selection)
     box.matrixRequested.connect(lambda ids: open_matrix_of(window, ids))
     box.linkRequested.connect(lambda ids: ids and window._link_cells(ids))
     box.filterRequested.connect(lambda table, vbox: put_box_filter(window, table, vbox))
-    window.contextChanged.connect(lambda _ws: sel.clear())  # ids of another datastack
-    return window

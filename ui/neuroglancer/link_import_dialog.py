@@ -10,8 +10,8 @@ in its status line.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QDialog, QGridLayout, QHBoxLayout, QLabel,
@@ -19,11 +19,14 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QGridLayout, QHBoxLayout, QLa
 
 from models.errors import CancelledError, CavernError
 from models.query_spec import QueryResult, QuerySpec
-from services.links.link_import import ImportedLink, import_link
-from services.links.segment_labels import cell_types_of
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
 from ui.common.workers import RequestRunner
+
+if TYPE_CHECKING:  # services.links loads pandas: imported where used, not at start-up
+    import pandas as pd
+
+    from services.links.link_import import ImportedLink
 
 PLACEHOLDER = ("Paste a Neuroglancer or Spelunker link: the full link (…#!{\"layers\": …}) or a "
                "short link (…#!middleauth+https://…/nglstate/api/v1/…, ?json_url=…)")
@@ -36,6 +39,7 @@ def with_cell_types(ws, got: ImportedLink, cancel=None) -> ImportedLink:
     """The segments' cell types from the workspace's cell-type table, as a column (what a
     researcher asks first about cells in someone else's link)."""
     from dataclasses import replace
+    from services.links.segment_labels import cell_types_of
     rows = got.segment_rows
     if not len(rows):
         return got
@@ -151,6 +155,7 @@ class LinkImportDialog(QDialog):
         text = self.link_edit.toPlainText() if not isinstance(text, str) else text
         ws = self.ws
         self.status_bar.show_text("Reading the link…")
+        from services.links.link_import import import_link  # here, not in the worker thread
 
         def job(cancel=None):
             fetch = (lambda url: ws.source.fetch_state(ws.datastack, url))

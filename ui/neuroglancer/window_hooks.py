@@ -2,8 +2,13 @@
 selections (result rows, partners, a matrix pair) shown in it; what the user selects or
 inspects (i) in the viewer opens in the inspector.
 
+The main window makes the controller when it is first used (``window.neuroglancer``,
+ui/main_window_menus.py): before, no viewer runs, so there is nothing to show or hear, and
+this module (services.links, pandas) stays off the start-up path.
+
 Only public parts of the panels are used; each hook is skipped when its panel lacks them,
-so a panel being reworked never breaks the window.
+so a panel being reworked never breaks the window. The Connectivity tab's hooks are made
+when that tab is built (ui/common/lazy_pages.py): installing the viewer builds no tab.
 """
 from __future__ import annotations
 
@@ -13,33 +18,32 @@ from PySide6.QtGui import QAction
 from services.connectivity.aggregation import as_root_ids
 from services.links import neuroglancer_links as ngl
 from services.links.live_viewer import Selection
+from ui.common.lazy_pages import when_built
 from ui.neuroglancer.viewer_controller import NeuroglancerController
 
 TAG_COLUMNS = ("cell_type", "cell_type_coarse", "classification_system")
 
 
-def install_viewer(window, open_browser: bool = True) -> NeuroglancerController:
+def install_viewer(window, action: QAction, open_browser: bool = True) -> NeuroglancerController:
+    """The controller, hooked to the window (its current context at once). ``action`` is the
+    window's View > Neuroglancer viewer, which opens it (made with the menus, at start)."""
     ctl = NeuroglancerController(window, open_browser=open_browser)
-    action = QAction("&Neuroglancer viewer", window)
-    action.setToolTip("A live Neuroglancer viewer on this computer, in sync with Cavern")
-    action.triggered.connect(ctl.open_viewer)
     ctl.open_action = action
-    view_menu = getattr(window, "view_menu", None)
-    if view_menu is not None:
-        view_menu.addSeparator()
-        view_menu.addAction(action)
     window.contextChanged.connect(ctl.set_context)
     if getattr(window, "workspace", None) is not None:
         ctl.set_context(window.workspace)
     ctl.message.connect(window.show_message)
     ctl.inspectRequested.connect(window.inspect_cell)
     _hook_results(window, ctl)
-    _hook_partners(window, ctl)
     _hook_cell_selection(window, ctl)
-    conn = getattr(window, "connectivity", None)
-    if conn is not None and hasattr(conn, "pairActivated"):
-        conn.pairActivated.connect(lambda pre, post: _show_pair(window, ctl, pre, post))
+    when_built(window, "connectivity", lambda conn: _hook_connectivity(window, ctl, conn))
     return ctl
+
+
+def _hook_connectivity(window, ctl, conn) -> None:
+    _hook_partners(window, ctl, conn)
+    if hasattr(conn, "pairActivated"):
+        conn.pairActivated.connect(lambda pre, post: _show_pair(window, ctl, pre, post))
 
 
 # ---- the shared cell selection (ui.common.cell_selection) -------------------------------
@@ -103,8 +107,8 @@ def show_result_rows(window, ctl) -> None:
 
 
 # ---- partners -----------------------------------------------------------------------------
-def _hook_partners(window, ctl) -> None:
-    partners = getattr(getattr(window, "connectivity", None), "partners", None)
+def _hook_partners(window, ctl, conn) -> None:
+    partners = getattr(conn, "partners", None)
     views = getattr(partners, "views", None)
     if not views:
         return

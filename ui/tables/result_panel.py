@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView,
@@ -192,6 +191,7 @@ class ResultPanel(ResultSelection, ResultExportMenu, QWidget):
         self.sort_runner.cancel(quiet=True)
         self.result = result
         frame = result.frame
+        import pandas as pd  # loaded with the first result (the window opens without it)
         if result.source != "local" and isinstance(frame, pd.DataFrame):
             frame = compact_positions(frame)  # one (n, 3) block, not an array per row
         self.model.set_frame(frame)

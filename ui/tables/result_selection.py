@@ -5,13 +5,17 @@ A mixin of ResultPanel (ui/tables/result_panel.py). The selection is read from i
 never from per-cell index objects, so a selected column of two million rows costs nothing."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import QItemSelection, QItemSelectionModel
 from PySide6.QtWidgets import QApplication
 
 from services.results.result_rows import is_missing
 from ui.common.result_table_model import is_root_id_column
+
+if TYPE_CHECKING:  # the window opens without pandas; the rows' frames bring it
+    import pandas as pd
 
 MAX_COPY_ROWS = 100_000  # more than this belongs in a file, not the clipboard
 KEEP_SELECTION_ROWS = 200_000  # above this many selected cells' rows, a sort drops them
