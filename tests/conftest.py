@@ -3,6 +3,13 @@ import os
 import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the result and skeleton caches of every CaveSource made here (the app's own factory, the
+# CLI) go to a folder of this run, never the user's cache folder
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+os.environ["CAVERN_CACHE_DIR"] = tempfile.mkdtemp(prefix="cavern-test-cache-")
+atexit.register(shutil.rmtree, os.environ["CAVERN_CACHE_DIR"], True)
 
 import pytest  # noqa: E402
 

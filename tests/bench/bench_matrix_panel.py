@@ -113,3 +113,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from ui.app import no_pyqtgraph_exit_cleanup  # plots were made outside run_gui
+    no_pyqtgraph_exit_cleanup()

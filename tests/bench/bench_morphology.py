@@ -103,4 +103,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    from ui.app import no_pyqtgraph_exit_cleanup  # plots were made outside run_gui
+    no_pyqtgraph_exit_cleanup()
+    sys.exit(status)
