@@ -51,7 +51,8 @@ def runs(fn, n):
 
 
 def show(label, times, extra=""):
-    print(f"  {label:<52} {min(times):7.3f}-{max(times):7.3f} s {extra}", flush=True)
+    each = " [" + ", ".join(f"{t:.2f}" for t in times) + "]" if 1 < len(times) <= 5 else ""
+    print(f"  {label:<52} {min(times):7.3f}-{max(times):7.3f} s{each} {extra}", flush=True)
 
 
 def tables(n_rows):
@@ -97,18 +98,18 @@ def bench_rows(n_rows, n_runs):
     show(f"count pushed down ({c:,})", t_count)
     # whole result with positions in memory: bytes/row resident
     if n_rows <= 10_000_000:
-        t_load, resident, peak = [], [], []
-        for _ in range(n_runs):  # each run from nothing loaded, measured when loaded
-            rows = None  # the previous run's rows freed first
-            gc.collect(); reset_peak(); base = rss()
-            t, rows = runs(lambda: ResultRows(src.query(QuerySpec(
-                table="synapses", datastack=ds, version=0)).frame), 1)
-            t_load += t
-            resident.append((rss() - base) / n_rows)
-            peak.append((rss('VmHWM') - base) / 2**30)
-        show("whole table -> ResultRows (positions (n,3))", t_load,
-             f"resident {min(resident):.0f}-{max(resident):.0f} B/row, "
-             f"peak +{min(peak):.2f}-{max(peak):.2f} GB")
+        # resident bytes per row, each run in a fresh process (in one process a second
+        # load reuses memory the first freed, and says nothing)
+        import json
+        import subprocess
+        got = [json.loads(subprocess.run(
+            [sys.executable, __file__, "--resident-child", str(n_rows)], check=True,
+            capture_output=True, text=True).stdout.splitlines()[-1]) for _ in range(n_runs)]
+        show("whole table -> ResultRows (positions (n,3))", [g["s"] for g in got],
+             f"resident {min(g['b'] for g in got):.0f}-{max(g['b'] for g in got):.0f} B/row, "
+             f"peak +{min(g['peak'] for g in got):.2f}-{max(g['peak'] for g in got):.2f} GB "
+             "(fresh process each run)")
+        rows = ResultRows(src.query(QuerySpec(table="synapses", datastack=ds, version=0)).frame)
         col = rows.names.index("ctr_pt_position")
         t_sort, _ = runs(lambda: rows.sort(col), n_runs)
         show("sort by position column", t_sort)
@@ -125,6 +126,26 @@ def bench_rows(n_rows, n_runs):
               f"(frame.memory_usage deep {old.memory_usage(deep=True).sum() / n_rows:.0f} B/row)")
         del old, pos
     src.close(); src2.close()
+
+
+def resident_child(n_rows: int) -> None:
+    """In a fresh process: the whole sorted table into ResultRows; prints JSON of seconds,
+    resident bytes per row (RSS growth over the loaded rows) and peak growth in GB."""
+    import json
+    from models.query_spec import QuerySpec
+    from services.local.local_source import LocalSource
+    from services.results.result_rows import ResultRows
+    src = LocalSource([DIR / f"sorted_{n_rows}"])
+    ds = src.datastacks()[0]
+    spec = QuerySpec(table="synapses", datastack=ds, version=0)
+    ResultRows(src.query(spec.with_(limit=10)).frame)  # libraries loaded, not counted
+    gc.collect(); reset_peak(); base = rss()
+    t0 = time.perf_counter()
+    rows = ResultRows(src.query(spec).frame)
+    took = time.perf_counter() - t0
+    gc.collect()
+    print(json.dumps({"s": took, "b": (rss() - base) / n_rows,
+                      "peak": (rss("VmHWM") - base) / 2**30, "n": len(rows.frame)}))
 
 
 def all_cells_stack(n_rows: int) -> Path:
@@ -230,13 +251,24 @@ def bench_matrix(n_runs):
                                                         ).agg(pl.len(), pl.col("size").sum())
     except ImportError:
         print("  (polars not installed: left out)")
-    med = {}
+    # Each peer once untimed first (its code and buffers warm: the first one timed would
+    # otherwise pay for the cold start of all), then wall and CPU time (every thread of
+    # the process: DuckDB and polars use both cores, Cavern's numpy one).
+    med, cpu_med = {}, {}
     for name, fn in peers.items():
+        fn()
         reset_peak(); base = rss()
-        tt, out = runs(fn, n_runs)
-        med[name] = np.median(tt)
-        show(f"aggregation: {name}", tt, f"peak +{(rss('VmHWM') - base) / 2**20:.0f} MB, "
-             f"x{med[name] / med['cavern']:.2f} of cavern")
+        wall, cpu = [], []
+        for _ in range(n_runs):
+            gc.collect()
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        med[name], cpu_med[name] = np.median(wall), np.median(cpu)
+        show(f"aggregation: {name}", wall, f"CPU {min(cpu):.3f}-{max(cpu):.3f} s, "
+             f"peak +{(rss('VmHWM') - base) / 2**20:.0f} MB, x{med[name] / med['cavern']:.2f} "
+             f"of cavern's wall, x{cpu_med[name] / cpu_med['cavern']:.2f} of its CPU")
     src.close()
 
 
@@ -253,7 +285,11 @@ def main():
     ap.add_argument("--skip-matrix", action="store_true")
     ap.add_argument("--all-cells", default="", metavar="ROWS",
                     help="also the all-cells matrix at these sizes, e.g. 50000000")
+    ap.add_argument("--resident-child", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.resident_child:
+        resident_child(a.resident_child)
+        return
     DIR.mkdir(parents=True, exist_ok=True)
     if not a.skip_matrix:
         bench_matrix(a.runs)
