@@ -10,13 +10,8 @@ CELL = 648518346349538157  # 5 input partners, 70 output partners (79 synapses) 
 
 
 @pytest.fixture
-def panel(qtbot, sample_source):
-    p = ConnectivityPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    with qtbot.waitSignal(p.contextReady, timeout=10000):
-        p.set_context(Workspace(sample_source, "pinky100_sample"))
-    return p
+def panel(connectivity_panel):
+    return connectivity_panel(size=(1200, 800))
 
 
 def show_partners(qtbot, panel, root=CELL):
@@ -172,13 +167,10 @@ def test_show_cell_right_after_set_context(qtbot, sample_source):
     assert p.partners.models["out"].rowCount() == 70
 
 
-def test_the_synapse_table_can_be_chosen(qtbot, sample_source):
+def test_the_synapse_table_can_be_chosen(qtbot, connectivity_panel):
     """minnie65_sample v343 holds the inputs of three L2/3 cells in their own synapse
     table beside synapses_pni_2 (read at the nearest version): partners read the pick."""
-    p = ConnectivityPanel()
-    qtbot.addWidget(p)
-    with qtbot.waitSignal(p.contextReady, timeout=15000):
-        p.set_context(Workspace(sample_source, "minnie65_sample", 343))
+    p = connectivity_panel("minnie65_sample", 343, timeout=15000)
     names = [p.synapse_combo.itemText(i) for i in range(p.synapse_combo.count())]
     assert names[0] == "synapses_pni_2" and "synapses_23P_corner_inputs" in names
     with qtbot.waitSignal(p.contextReady, timeout=15000):

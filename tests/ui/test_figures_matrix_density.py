@@ -6,21 +6,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from services.workspace import Workspace
-from ui.connectivity.connectivity_panel import ConnectivityPanel
 
 PINKY = Path(__file__).resolve().parents[2] / "resources" / "samples" / "pinky100_sample" / "v185"
 
 
 @pytest.fixture
-def panel(qtbot, sample_source):
-    p = ConnectivityPanel()
-    qtbot.addWidget(p)
-    p.resize(1280, 800)
-    p.show()
-    with qtbot.waitSignal(p.contextReady, timeout=10000):
-        p.set_context(Workspace(sample_source, "pinky100_sample"))
-    return p
+def panel(connectivity_panel):
+    return connectivity_panel(size=(1280, 800), show=True)
 
 
 def test_whole_set_and_connected_only_density_shown_with_formulas(qtbot, panel, tmp_path):

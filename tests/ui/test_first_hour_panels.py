@@ -12,7 +12,6 @@ from PySide6.QtGui import QGuiApplication, QWheelEvent
 
 from services.workspace import Workspace
 from ui.cells.cell_inspector_panel import CellInspectorPanel
-from ui.connectivity.connectivity_panel import ConnectivityPanel
 from ui.tables.table_browser_panel import TableBrowserPanel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,13 +93,8 @@ def test_proofreading_tables_e_i_label_is_a_cell_type(qtbot, sample_source):
 
 # ---- 5. partners -------------------------------------------------------------------------
 @pytest.fixture
-def minnie_panel(qtbot, sample_source):
-    p = ConnectivityPanel()
-    qtbot.addWidget(p)
-    p.resize(1200, 700)
-    with qtbot.waitSignal(p.contextReady, timeout=10000):
-        p.set_context(Workspace(sample_source, "minnie65_sample", 0))
-    return p
+def minnie_panel(connectivity_panel):
+    return connectivity_panel("minnie65_sample", 0, size=(1200, 700))
 
 
 def test_partners_flag_autapses_drop_id_0_and_double_click_inspects(qtbot, minnie_panel):
@@ -148,11 +142,8 @@ def test_partner_table_context_menu_copies_ids_and_tsv(qtbot, minnie_panel):
     assert link.args[0] == [BASKET] + ids
 
 
-def test_matrix_accepts_a_pasted_column_with_its_header(qtbot, sample_source):
-    p = ConnectivityPanel()
-    qtbot.addWidget(p)
-    with qtbot.waitSignal(p.contextReady, timeout=10000):
-        p.set_context(Workspace(sample_source, "pinky100_sample"))
+def test_matrix_accepts_a_pasted_column_with_its_header(qtbot, connectivity_panel):
+    p = connectivity_panel()
     view = p.partners
     with qtbot.waitSignal(view.runner.succeeded, timeout=20000):
         p.show_cell(PINKY_CELL)
@@ -194,11 +185,8 @@ def test_qts_window_platform_finds_its_libraries_after_set_up():
     assert "not found" not in out, [line for line in out.splitlines() if "not found" in line]
 
 
-def test_an_empty_matrix_says_so(qtbot, sample_source):
-    p = ConnectivityPanel()
-    qtbot.addWidget(p)
-    with qtbot.waitSignal(p.contextReady, timeout=10000):
-        p.set_context(Workspace(sample_source, "minnie65_sample", 795))
+def test_an_empty_matrix_says_so(qtbot, connectivity_panel):
+    p = connectivity_panel("minnie65_sample", 795)
     m = p.matrix
     m.pre_editor.from_ids.setChecked(True)
     m.pre_editor.ids_edit.setPlainText("864691135101289504 864691136288047555")

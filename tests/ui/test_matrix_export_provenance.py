@@ -12,16 +12,12 @@ from services.connectivity.connectivity_matrix import WEIGHT_FORMULAS
 from services.results.provenance import KEY, SIDECAR_SUFFIX
 from services.workspace import Workspace
 from tests.unit.connectivity.test_connectivity_matrix import PINKY
-from ui.connectivity.connectivity_panel import ConnectivityPanel
 
 
 @pytest.fixture
-def panel(qtbot, sample_source):
+def panel(qtbot, connectivity_panel):
     """The Connectivity panel with the matrix of the sample's e cells shown."""
-    p = ConnectivityPanel()
-    qtbot.addWidget(p)
-    with qtbot.waitSignal(p.contextReady, timeout=10000):
-        p.set_context(Workspace(sample_source, "pinky100_sample"))
+    p = connectivity_panel()
     p.matrix.pre_editor.filters_edit.setPlainText("cell_type=e")
     with qtbot.waitSignal(p.matrix.runner.succeeded, timeout=15000):
         p.matrix.compute_button.click()

@@ -10,20 +10,15 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from services.results.provenance import KEY, SIDECAR_SUFFIX
-from services.workspace import Workspace
 from tests.unit.connectivity.test_connectivity_matrix import PINKY
-from ui.connectivity.connectivity_panel import ConnectivityPanel
 
 CELL = 648518346349538157  # 5 input partners, 70 output partners (79 synapses)
 
 
 @pytest.fixture
-def view(qtbot, sample_source):
+def view(qtbot, connectivity_panel):
     """The Partners view with CELL's partners shown."""
-    p = ConnectivityPanel()
-    qtbot.addWidget(p)
-    with qtbot.waitSignal(p.contextReady, timeout=10000):
-        p.set_context(Workspace(sample_source, "pinky100_sample"))
+    p = connectivity_panel()
     with qtbot.waitSignal(p.partners.runner.succeeded, timeout=10000):
         p.show_cell(CELL)
     yield p.partners  # the panel stays referenced (its view would be deleted with it)
