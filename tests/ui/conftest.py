@@ -1,7 +1,51 @@
-"""Fixtures of the Qt tests: panels made ready on the bundled samples."""
+"""Fixtures of the Qt tests: panels and windows made ready on the bundled samples, and
+screenshots saved to look at."""
+import os
+from pathlib import Path
+
 import pytest
 
 from services.workspace import Workspace
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    """``screenshot(widget, name, size=None)``: the widget's picture saved as ``name``.png
+    in $CAVERN_SCREENSHOTS (else the test's tmp dir); ``size``: (width, height) it must
+    have. Returns the file's path."""
+    def save(widget, name: str, size=None) -> Path:
+        folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
+        folder.mkdir(parents=True, exist_ok=True)
+        img = widget.grab()
+        if size is not None:
+            assert (img.width(), img.height()) == tuple(size)
+        path = folder / f"{name}.png"
+        img.save(str(path))
+        return path
+    return save
+
+
+@pytest.fixture
+def pinky_window(qtbot, ini_settings, sample_source):
+    """The main window on pinky100_sample at 1280x800, its context set."""
+    from ui.main_window import MainWindow
+    w = MainWindow(sample_source, ini_settings, "pinky100_sample", "test")
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitUntil(lambda: w.workspace is not None, timeout=20000)
+    return w
+
+
+@pytest.fixture
+def figures_panel(qtbot):
+    """A Figures panel on its own at 1280x800, shown (no context yet)."""
+    from ui.figures.figures_panel import FiguresPanel
+    p = FiguresPanel()
+    qtbot.addWidget(p)
+    p.resize(1280, 800)
+    p.show()
+    return p
 
 
 @pytest.fixture

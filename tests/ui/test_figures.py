@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from services.workspace import Workspace
-from ui.figures.figures_panel import FiguresPanel
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 PINKY = SAMPLES / "pinky100_sample" / "v185"
@@ -18,20 +17,8 @@ INH = {"BC", "MC", "BPC", "NGC"}
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = FiguresPanel()
-    qtbot.addWidget(p)
-    p.resize(1280, 800)
-    p.show()
-    return p
-
-
-def shot(panel, name, tmp_path):
-    folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    img = panel.grab()
-    assert (img.width(), img.height()) == (1280, 800)
-    img.save(str(folder / f"figure_{name}.png"))
+def panel(figures_panel):
+    return figures_panel
 
 
 def set_ws(qtbot, view, ws):
@@ -47,8 +34,8 @@ def bars(plot):
     return pd.Series(np.asarray(o["height"]), index=np.asarray(o["x"]).astype(int))
 
 
-def test_soma_map_by_membership_of_the_proofreading_table(qtbot, panel, sample_source,
-                                                          tmp_path):
+def test_soma_map_by_membership_of_the_proofreading_table(qtbot, panel, sample_source, tmp_path,
+                                                          screenshot):
     view = panel.soma_map
     set_ws(qtbot, view, Workspace(sample_source, "pinky100_sample", 185))
     assert view.table_combo.currentText() == "soma_valence"
@@ -72,11 +59,10 @@ def test_soma_map_by_membership_of_the_proofreading_table(qtbot, panel, sample_s
             view.export(str(out), which)
             assert out.stat().st_size > 1000
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temp files left
-    shot(panel, "1_soma_map_pinky", tmp_path)
+    screenshot(panel, "figure_1_soma_map_pinky", (1280, 800))
 
 
-def test_soma_map_minnie65_by_cell_type_in_transformed_um(qtbot, panel, sample_source,
-                                                          tmp_path):
+def test_soma_map_minnie65_by_cell_type_in_transformed_um(qtbot, panel, sample_source, screenshot):
     view = panel.soma_map
     set_ws(qtbot, view, Workspace(sample_source, "minnie65_sample", 343))
     view.colour_combo.setCurrentText("cell_type")
@@ -87,10 +73,11 @@ def test_soma_map_minnie65_by_cell_type_in_transformed_um(qtbot, panel, sample_s
     assert view.legend_counts() == cells.cell_type.value_counts().to_dict()
     assert "standard-transform minnie65" in view.frame.attrs["frame"]
     assert view.frame.y_um.between(-50, 1000).all()  # um below pia, not voxels
-    shot(panel, "1_soma_map_minnie65", tmp_path)
+    screenshot(panel, "figure_1_soma_map_minnie65", (1280, 800))
 
 
-def test_synapses_per_connection_of_the_pinky_matrix(qtbot, panel, sample_source, tmp_path):
+def test_synapses_per_connection_of_the_pinky_matrix(qtbot, panel, sample_source, tmp_path,
+                                                     screenshot):
     panel.tabs.setCurrentWidget(panel.populations)
     view = panel.populations
     set_ws(qtbot, view, Workspace(sample_source, "pinky100_sample", 185))
@@ -120,10 +107,10 @@ def test_synapses_per_connection_of_the_pinky_matrix(qtbot, panel, sample_source
     assert np.log(first.size_sum) == pytest.approx(np.log(float(pair.sum())))  # ln Σ size
     files = view.export_all(str(tmp_path))
     assert len(files) == 12 and all(Path(f).stat().st_size > 1000 for f in files)
-    shot(panel, "3_5_pinky_matrix_population", tmp_path)
+    screenshot(panel, "figure_3_5_pinky_matrix_population", (1280, 800))
 
 
-def test_i_to_e_beside_e_to_e_onto_the_tutorial_cell(qtbot, panel, sample_source, tmp_path):
+def test_i_to_e_beside_e_to_e_onto_the_tutorial_cell(qtbot, panel, sample_source, screenshot):
     panel.tabs.setCurrentWidget(panel.populations)
     view = panel.populations
     set_ws(qtbot, view, Workspace(sample_source, "minnie65_sample", 1718))
@@ -142,10 +129,10 @@ def test_i_to_e_beside_e_to_e_onto_the_tutorial_cell(qtbot, panel, sample_source
         assert title in plot.getPlotItem().titleLabel.text
     assert (broad == "I").sum() == 573  # 284 BC + 277 MC + 9 NGC + 3 BPC synapses
     assert "no size column" in view.status.text() or "size column" in view.status.text()
-    shot(panel, "4_minnie65_i_to_e", tmp_path)
+    screenshot(panel, "figure_4_minnie65_i_to_e", (1280, 800))
 
 
-def test_join_proofread_cells_that_are_also_23p(qtbot, panel, sample_source, tmp_path):
+def test_join_proofread_cells_that_are_also_23p(qtbot, panel, sample_source, screenshot):
     panel.tabs.setCurrentWidget(panel.joins)
     view = panel.joins
     set_ws(qtbot, view, Workspace(sample_source, "minnie65_sample", 0))
@@ -163,16 +150,11 @@ def test_join_proofread_cells_that_are_also_23p(qtbot, panel, sample_source, tmp
     assert len(blocker.args[0].frame) == len(ref) > 0
     code = view.python_code()
     assert "query_table" in code and "merge(" in code and "'minnie65_public'" in code
-    shot(panel, "join", tmp_path)
+    screenshot(panel, "figure_join", (1280, 800))
 
 
-def test_figures_tab_in_the_window_and_join_opens_in_results(qtbot, ini_settings,
-                                                             sample_source, tmp_path):
-    from ui.main_window import MainWindow
-    w = MainWindow(sample_source, ini_settings, "pinky100_sample", "test")
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
+def test_figures_tab_in_the_window_and_join_opens_in_results(qtbot, pinky_window, screenshot):
+    w = pinky_window
     view = w.figures.joins
     qtbot.waitUntil(lambda: view.left.count() > 0, timeout=20000)
     w.tabs.setCurrentWidget(w.figures)
@@ -187,5 +169,4 @@ def test_figures_tab_in_the_window_and_join_opens_in_results(qtbot, ini_settings
     somas = somas[~somas.pt_root_id.duplicated(keep=False)]
     assert w.tabs.currentWidget() is w.results
     assert w.results.result.n_rows == len(somas.merge(done, on="pt_root_id")) > 0
-    folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
-    w.grab().save(str(folder / "figure_join_in_results.png"))
+    screenshot(w, "figure_join_in_results")

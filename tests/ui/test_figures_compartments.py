@@ -1,7 +1,5 @@
 """The Connections figures counted over one synapse compartment (a reference table's tag on
 the synapses), on a tiny test-only datastack; on pinky100 the row says what it needs."""
-import os
-from pathlib import Path
 
 import pytest
 
@@ -9,18 +7,12 @@ from services.workspace import Workspace
 from tests.ui.test_figures import bars
 from tests.unit.connectivity.test_synapse_compartments import (
     DS, TAGS, TARGET, expected_counts, write_compartment_datastack)
-from ui.figures.figures_panel import FiguresPanel
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = FiguresPanel()
-    qtbot.addWidget(p)
-    p.resize(1280, 800)
-    p.show()
-    p.tabs.setCurrentWidget(p.populations)
-    yield p
-    del p
+def panel(figures_panel):
+    figures_panel.tabs.setCurrentWidget(figures_panel.populations)
+    return figures_panel
 
 
 @pytest.fixture
@@ -37,7 +29,7 @@ def listed(qtbot, view, ws):
         view.set_workspace(ws)
 
 
-def test_spine_inputs_of_a_cell(qtbot, panel, tiny, tmp_path):
+def test_spine_inputs_of_a_cell(qtbot, panel, tiny, screenshot):
     ws, syn, tags = tiny
     view = panel.populations
     listed(qtbot, view, ws)
@@ -59,10 +51,7 @@ def test_spine_inputs_of_a_cell(qtbot, panel, tiny, tmp_path):
     assert counts.to_dict() == per_tag.to_dict()
     assert f"spine {per_tag['spine']:,}" in view.status.text()
     view.layout().activate()
-    folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
-    img = panel.grab()
-    assert (img.width(), img.height()) == (1280, 800)
-    img.save(str(folder / "figure_compartment_spine_inputs.png"))
+    screenshot(panel, "figure_compartment_spine_inputs", (1280, 800))
 
 
 def test_no_tags_typed_or_a_matrix_is_said(qtbot, panel, tiny):

@@ -1,6 +1,5 @@
 """The Results tab's "Copy as Python" of a join: the caveclient + pandas code of the join,
 run here against a stand-in caveclient that reads the sample's parquet files."""
-import os
 import sys
 import types
 from pathlib import Path
@@ -43,13 +42,8 @@ def run_code(code: str, folder: Path, monkeypatch) -> tuple[pd.DataFrame, list]:
     return scope["joined"], calls
 
 
-def test_results_copy_as_python_gives_the_join_code(qtbot, ini_settings, sample_source,
-                                                    monkeypatch, tmp_path):
-    from ui.main_window import MainWindow
-    w = MainWindow(sample_source, ini_settings, "pinky100_sample", "test")
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
+def test_results_copy_as_python_gives_the_join_code(qtbot, pinky_window, monkeypatch, screenshot):
+    w = pinky_window
     view = w.figures.joins
     qtbot.waitUntil(lambda: view.left.count() > 0, timeout=20000)
     view.left.setCurrentText("soma_valence")
@@ -60,8 +54,7 @@ def test_results_copy_as_python_gives_the_join_code(qtbot, ini_settings, sample_
         view.run()
     assert w.tabs.currentWidget() is w.results and w.results.code_action.isEnabled()
     assert w.results.code_action in w.results.export_button.menu().actions()
-    folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
-    w.grab().save(str(folder / "figure_join_results_copy_python.png"))
+    screenshot(w, "figure_join_results_copy_python")
     QApplication.clipboard().clear()
     w.results.code_action.trigger()
     code = QApplication.clipboard().text()

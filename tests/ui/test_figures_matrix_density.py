@@ -1,6 +1,5 @@
 """Figure 2's density on screen: the tutorial's whole-set density (cells without synapses
 count) beside the connected-cells-only variant, each with its formula, on pinky100."""
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +14,7 @@ def panel(connectivity_panel):
     return connectivity_panel(size=(1280, 800), show=True)
 
 
-def test_whole_set_and_connected_only_density_shown_with_formulas(qtbot, panel, tmp_path):
+def test_whole_set_and_connected_only_density_shown_with_formulas(qtbot, panel, screenshot):
     view = panel.matrix
     panel.tabs.setCurrentWidget(view)
     assert view.pre_editor.draft() == {"table": "soma_valence", "filter_lines": []}
@@ -47,7 +46,4 @@ def test_whole_set_and_connected_only_density_shown_with_formulas(qtbot, panel, 
     assert view.summary["density_whole_set"] == pytest.approx(edges / len(ids) ** 2)
     with qtbot.waitSignal(view.runner.succeeded, timeout=15000):
         view.hide_unconnected.setChecked(True)
-    folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
-    img = panel.grab()
-    assert (img.width(), img.height()) == (1280, 800)
-    img.save(str(folder / "figure_2_matrix_density.png"))
+    screenshot(panel, "figure_2_matrix_density", (1280, 800))

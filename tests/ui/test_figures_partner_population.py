@@ -1,14 +1,11 @@
 """Histograms 3–5 over one cell's partners ("a cell's partners" population), checked
 against pandas groupby on the samples."""
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from services.workspace import Workspace
-from ui.figures.figures_panel import FiguresPanel
 from tests.ui.test_figures import EXC, INH, INPUTS, PINKY, bars
 
 CELL = 864691135774053371  # the tutorial's L2/3 cell (v1718 inputs in the sample)
@@ -16,14 +13,9 @@ PINKY_CELL = 648518346349538157  # 5 input, 70 output partners in pinky100
 
 
 @pytest.fixture
-def view(qtbot):
-    panel = FiguresPanel()
-    qtbot.addWidget(panel)
-    panel.resize(1280, 800)
-    panel.show()
-    panel.tabs.setCurrentWidget(panel.populations)
-    yield panel.populations  # the panel stays referenced while the test runs
-    del panel
+def view(figures_panel):
+    figures_panel.tabs.setCurrentWidget(figures_panel.populations)
+    return figures_panel.populations  # the panel stays referenced: figures_panel holds it
 
 
 def pick_partners(qtbot, view, ws, root, direction):
@@ -36,7 +28,7 @@ def pick_partners(qtbot, view, ws, root, direction):
 
 
 def test_inputs_of_the_tutorial_cell_split_i_to_e_beside_e_to_e(qtbot, view, sample_source,
-                                                                tmp_path):
+                                                                screenshot):
     pick_partners(qtbot, view, Workspace(sample_source, "minnie65_sample", 1718), CELL, "in")
     view.table_combo.setCurrentText("synapses_pni_2_inputs_864691135774053371")
     view.pre_type_combo.setCurrentText("cell_type_pre")
@@ -62,11 +54,8 @@ def test_inputs_of_the_tutorial_cell_split_i_to_e_beside_e_to_e(qtbot, view, sam
     # this synapse table has no sizes: the empty plot says so itself
     assert "needs a synapse table with a size column" in \
         view.size_plot.getPlotItem().titleLabel.text
-    folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
     view.layout().activate()  # the status line's new height, before the picture
-    img = view.window().grab()
-    assert (img.width(), img.height()) == (1280, 800)
-    img.save(str(folder / "figure_3_5_partners_of_a_cell.png"))
+    screenshot(view.window(), "figure_3_5_partners_of_a_cell", (1280, 800))
 
 
 def test_outputs_of_a_pinky_cell_with_summed_sizes(qtbot, view, sample_source):

@@ -9,15 +9,8 @@ from services.links import neuroglancer_links as ngl
 
 
 @pytest.fixture
-def window(qtbot, ini_settings, sample_source):
-    from ui.main_window import MainWindow
-    w = MainWindow(sample_source, ini_settings, "pinky100_sample", "test")
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitUntil(lambda: w.workspace is not None, timeout=10000)
-    yield w
-    w.close()
+def window(pinky_window):
+    return pinky_window
 
 
 def _three_cells(sample_source):

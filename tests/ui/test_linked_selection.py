@@ -1,7 +1,6 @@
 """One cell selection shared by the result table, the soma map, the partner tables and the
 matrix (ui.common.cell_selection), on pinky100 in the whole window; a box on the soma map
 becomes a matrix cell set, an export, a Neuroglancer link and an exact voxel box filter."""
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,22 +24,8 @@ def test_selection_model_emits_once_per_change_with_its_source(qtbot):
 
 
 @pytest.fixture
-def window(qtbot, ini_settings, sample_source):
-    from ui.main_window import MainWindow
-    w = MainWindow(sample_source, ini_settings, "pinky100_sample", "test")
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitUntil(lambda: w.workspace is not None, timeout=20000)
-    return w
-
-
-def shot(w, name, tmp_path):
-    folder = Path(os.environ.get("CAVERN_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    img = w.grab()
-    assert (img.width(), img.height()) == (1280, 800)
-    img.save(str(folder / f"linked_{name}.png"))
+def window(pinky_window):
+    return pinky_window
 
 
 def draw_map(qtbot, w):
@@ -61,7 +46,7 @@ def boxed_by_pandas(hr, zr):
     return set(somas.pt_root_id[inside])
 
 
-def test_map_box_selects_in_results_and_matrix_and_back(qtbot, window, tmp_path):
+def test_map_box_selects_in_results_and_matrix_and_back(qtbot, window, screenshot):
     w = window
     sel = w.cell_selection
     # the result table: the soma table's rows
@@ -81,7 +66,7 @@ def test_map_box_selects_in_results_and_matrix_and_back(qtbot, window, tmp_path)
     for item in view.box._overlays.values():
         assert len(item.data) == f.pt_root_id.isin(want).sum()
     assert view.box.count_label.text() == f"{len(want):,} cells selected"
-    shot(w, "soma_map_box", tmp_path)
+    screenshot(w, "linked_soma_map_box", (1280, 800))
     # ... and in the result table: exactly the rows of those cells
     rows = w.results.selectionFrame()
     assert set(rows.pt_root_id) == want and len(rows) == int(
@@ -114,7 +99,7 @@ def test_map_box_selects_in_results_and_matrix_and_back(qtbot, window, tmp_path)
     rows_hl, cols_hl = m.plot.highlighted
     assert {int(mx.row_ids[r]) for r in rows_hl} == {pre, post} & set(mx.row_ids)
     assert len(m.plot._highlights) >= 2
-    shot(w, "matrix_pair_selected", tmp_path)
+    screenshot(w, "linked_matrix_pair_selected", (1280, 800))
 
 
 def test_partner_tables_follow_the_selection_and_lead_it(qtbot, window):
@@ -131,7 +116,7 @@ def test_partner_tables_follow_the_selection_and_lead_it(qtbot, window):
     assert set(sel.ids()) == {int(outs[0])}
 
 
-def test_box_export_link_and_exact_voxel_filter(qtbot, window, tmp_path, monkeypatch):
+def test_box_export_link_and_exact_voxel_filter(qtbot, window, tmp_path, monkeypatch, screenshot):
     w = window
     view = draw_map(qtbot, w)
     f = view.frame
@@ -155,7 +140,7 @@ def test_box_export_link_and_exact_voxel_filter(qtbot, window, tmp_path, monkeyp
     with qtbot.waitSignal(w.query_runner.succeeded, timeout=20000):
         w.builder.run_button.click()
     assert set(w.results.result.frame.pt_root_id) == want  # the same cells, exactly
-    shot(w, "box_filter_in_query", tmp_path)
+    screenshot(w, "linked_box_filter_in_query", (1280, 800))
 
 
 class _Drag:
@@ -181,7 +166,7 @@ class _Drag:
         pass
 
 
-def test_lasso_dragged_on_the_coronal_view_selects_the_cells_inside(qtbot, window, tmp_path):
+def test_lasso_dragged_on_the_coronal_view_selects_the_cells_inside(qtbot, window, screenshot):
     from PySide6.QtCore import QPointF
     w = window
     view = draw_map(qtbot, w)
@@ -211,6 +196,6 @@ def test_lasso_dragged_on_the_coronal_view_selects_the_cells_inside(qtbot, windo
     inside = ((s1 > 0) & (s2 > 0) & (s3 > 0)) | ((s1 < 0) & (s2 < 0) & (s3 < 0))
     assert got == set(somas.pt_root_id[inside]) and 0 < len(got) < len(somas)
     assert len(view.box._overlays["top"].data) == f.pt_root_id.isin(got).sum()
-    shot(w, "soma_map_lasso", tmp_path)
+    screenshot(w, "linked_soma_map_lasso", (1280, 800))
     view.box.box_button.click()  # the box replaces the lasso
     assert not view.box.lasso_button.isChecked() and view.box._lasso_item is None
