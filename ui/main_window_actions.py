@@ -95,7 +95,7 @@ class WindowActions:
             if focus is not None and dock.isAncestorOf(focus):
                 return page
         guide = {"inspector": "cell", "connectivity": "connectivity", "figures": "figures"}
-        pages = {self.results: "results"}  # and the lazy tabs built so far (none is built here)
+        pages = {self.results: "results"}  # and the lazy tabs built so far (looking builds none)
         pages.update({w: guide.get(name, "index") for name, w in self.pages.built_pages().items()})
         current = self.tabs.currentWidget()
         return next((page for w, page in pages.items()
