@@ -84,3 +84,13 @@ def cave_client(cave_server):
     from caveclient import CAVEclient
     return CAVEclient("pinky100_sample", server_address=cave_server.url,
                       auth_token=GOOD_TOKEN, write_server_cache=False)
+
+
+@pytest.fixture
+def src(cave_server):
+    """A CaveSource on the loopback server with the good token (no disk cache), closed
+    after the test."""
+    from services.cave.cave_source import CaveSource
+    s = CaveSource(cave_server.url, GOOD_TOKEN)
+    yield s
+    s.close()

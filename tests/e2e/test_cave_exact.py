@@ -12,20 +12,12 @@ import pytest
 
 from models.filters import parse_filter_expr
 from models.query_spec import QuerySpec
-from services.cave.cave_source import CaveSource
 from services.local.local_source import LocalSource, sample_folders
 from services.source import CancelToken
 from models.errors import CancelledError
 from tests.e2e.conftest import GOOD_TOKEN
 
 PINKY = "pinky100_sample"
-
-
-@pytest.fixture
-def src(cave_server):
-    s = CaveSource(cave_server.url, GOOD_TOKEN)
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")

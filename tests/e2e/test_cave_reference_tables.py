@@ -28,13 +28,6 @@ BASKET = 864691135101289504
 SHARED = ["id", "target_id", "classification_system", "cell_type", "pt_root_id"]
 
 
-@pytest.fixture
-def src(cave_server):
-    s = CaveSource(cave_server.url, GOOD_TOKEN)
-    yield s
-    s.close()
-
-
 def _rows(frame, cols=SHARED):
     return frame[cols].sort_values("id").reset_index(drop=True)
 

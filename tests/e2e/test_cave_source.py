@@ -28,13 +28,6 @@ PINKY = "pinky100_sample"
 SYN = pd.read_parquet(SAMPLES / PINKY / "v185" / "synapses.parquet")
 
 
-@pytest.fixture
-def src(cave_server):
-    s = CaveSource(cave_server.url, GOOD_TOKEN)
-    yield s
-    s.close()
-
-
 def _filters(src, *exprs, table="synapses"):
     kinds = src.table_info(PINKY, table).kinds
     return tuple(parse_filter_expr(e, kinds) for e in exprs)

@@ -16,13 +16,6 @@ from tests.e2e.conftest import GOOD_TOKEN
 PINKY = "pinky100_sample"
 
 
-@pytest.fixture
-def src(cave_server):
-    s = CaveSource(cave_server.url, GOOD_TOKEN)
-    yield s
-    s.close()
-
-
 def _fetch(src):
     return lambda url: src.fetch_state(PINKY, url)
 
