@@ -229,9 +229,9 @@ def check_filter(f: Filter) -> None:
             # ids (a cell set's 60,000 root ids): range and sign are all check_int asks
             check_int(min(f.value), col)
             check_int(max(f.value), col)
-        else:
-            for v in f.value:
-                check_value(v, col)
+            return  # no times among them
+        for v in f.value:
+            check_value(v, col)
         aware = {v.tzinfo is not None for v in f.value if isinstance(v, datetime)}
         if len(aware) > 1:  # comparing them raises TypeError; parse_scalar gives UTC-naive
             raise InvalidInputError(f"The times of '{f.op.value}' on '{col}' mix ones with and "

@@ -21,6 +21,7 @@ from models.query_spec import QueryResult, QuerySpec
 from services.source import CancelToken, DataSource
 from services.local.local_manifest import LocalDatastack, TableFile, open_datastack
 from services.local.local_sql import (build_where, col_ref, explain_error, filtered_reader,
+                                      register_id_tables,
                                       prepare_cursor, quote_ident, reader_sql)
 
 
@@ -144,9 +145,10 @@ class LocalSource(DataSource):
             return tf.info.row_count
         self._usable(tf, table)
         info = self._complete_info(tf)
-        where, params = build_where(filters, info, tf)
+        where, params, ids = build_where(filters, info, tf)
         cur = prepare_cursor(self._cursor(), tf)
         try:
+            register_id_tables(cur, ids)
             reader = filtered_reader(cur, tf, filters)
             return int(cur.execute(f"SELECT count(*) FROM {reader}{where}", params).fetchone()[0])
         except duckdb.Error as exc:
@@ -169,13 +171,13 @@ class LocalSource(DataSource):
         if missing:
             raise InvalidInputError(f"Column '{missing[0]}' is not in table '{spec.table}'.",
                                     field=missing[0])
-        where, params = build_where(spec.filters, info, tf)
+        where, params, ids = build_where(spec.filters, info, tf)
         names = list(spec.columns) if spec.columns else [c.name for c in info.columns]
         # By position, under the exact name: DuckDB would take "ID" for "id".
         cols = ", ".join(f"{col_ref(tf, c)} AS {quote_ident(c)}" for c in names) or "*"
         limit = f" LIMIT {int(spec.limit)}" if spec.limit is not None else ""
         if not spec.desired_resolution and len(set(names)) == len(names):
-            disk = self._disk_result(spec, tf, info, names, cols, where, params, cancel)
+            disk = self._disk_result(spec, tf, info, names, cols, where, params, ids, cancel)
             if disk is not None:
                 spec = spec.with_(datastack=datastack, version=version)
                 return QueryResult(spec, disk, disk.elapsed_s, source="local",
@@ -183,6 +185,7 @@ class LocalSource(DataSource):
                                           "the result stays on disk"])
         t0 = time.perf_counter()
         with self._duck(tf, cancel, f"Query on '{spec.table}' failed") as cur:
+            register_id_tables(cur, ids)
             reader = filtered_reader(cur, tf, spec.filters)  # a cell's few row groups
             cancel and cancel.raise_if_cancelled()
             frame = fetch_frame(cur, f"SELECT {cols} FROM {reader}{where}{limit}", params)
@@ -198,7 +201,7 @@ class LocalSource(DataSource):
         return QueryResult(spec, frame, time.perf_counter() - t0, total_rows=total,
                            source="local")
 
-    def _disk_result(self, spec, tf, info, names, cols, where, params, cancel):
+    def _disk_result(self, spec, tf, info, names, cols, where, params, ids, cancel):
         """The result as a DiskResult (rows kept in DuckDB) when rows x row width exceeds
         the memory budget; else None. Counting first is cheap: Parquet footers, or a
         filtered count pushed down, only when the whole table would not fit."""
@@ -232,7 +235,11 @@ class LocalSource(DataSource):
             sql = f"SELECT file_row_number, {cols} FROM {reader}"
         else:
             sql = f"SELECT {cols} FROM {reader_sql(tf)}{where}{limit}"
-        prepare = (lambda cur: prepare_cursor(cur, tf)) if tf.fmt == "feather" else None
+        prepare = None
+        if tf.fmt == "feather" or ids:
+            def prepare(cur):
+                prepare_cursor(cur, tf)
+                register_id_tables(cur, ids)
         result = disk_result.DiskResult(sql, params, cancel=cancel, prepare=prepare,
                                         row_number="file_row_number" if plain else None)
         result.elapsed_s = time.perf_counter() - t0
@@ -252,7 +259,7 @@ class LocalSource(DataSource):
         tf = self._file(datastack, table, version)
         self._usable(tf, table)
         info = self._complete_info(tf)
-        where, params = build_where(filters, info, tf)
+        where, params, ids = build_where(filters, info, tf)
         has_size = size is not None and size in info.kinds
         s_sum = "CAST(0 AS BIGINT)"
         if has_size:  # int sizes stay exact int64 (DuckDB would widen the sum to int128)
@@ -263,6 +270,7 @@ class LocalSource(DataSource):
                f"count(*) AS n_synapses, {s_sum} AS size_sum, {s_mean} AS size_mean "
                f"FROM {reader_sql(tf)}{where} GROUP BY 1, 2 ORDER BY 1, 2")
         with self._duck(tf, cancel, f"Aggregating '{table}' failed") as cur:
+            register_id_tables(cur, ids)
             frame = cur.sql(sql, params=params or None).to_arrow_table().to_pandas()
         frame["n_synapses"] = frame["n_synapses"].astype("int64")
         return frame
