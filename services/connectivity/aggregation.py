@@ -130,6 +130,28 @@ class IndexedPairs:
             self._post = (uniq, codes)
         return self._post
 
+    def index_posts_within(self, cells) -> bool:
+        """Make :meth:`post_index` from ``cells`` (unique ids), the set the pairs' post
+        ids were chosen from: a hash lookup of each pair's id in the few cells instead of
+        a sort of the pairs' ids (1.4 million tutorial pairs: 0.06 s instead of 0.15 s).
+        False, leaving the index to be made as before, when a post id is not in ``cells``."""
+        from services.connectivity.id_lookup import IdLookup
+        if self._post is not None:
+            return True
+        cells = np.sort(np.asarray(cells, dtype=np.int64))
+        try:
+            pos, found = IdLookup(cells).positions(self.pairs["post_pt_root_id"].to_numpy())
+        except ValueError:  # repeated ids: not a cell set
+            return False
+        if not found.all():
+            return False
+        used = np.zeros(len(cells), dtype=bool)
+        used[pos] = True
+        code = np.cumsum(used)
+        code -= 1
+        self._post = (cells[used], code[pos])
+        return True
+
 
 def aggregate_pairs_indexed(pre, post, size=None) -> IndexedPairs:
     """Aggregate synapses into one row per connected (pre, post) pair.

@@ -92,6 +92,7 @@ def downsample_coo(rows, cols, values, shape: tuple[int, int], width: int, heigh
     row_edges = _pixel_edges(n_rows, out_h)
     col_edges = _pixel_edges(n_cols, out_w)
     image = np.zeros(out_h * out_w, dtype=np.float32)
+    best = None
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     values = np.asarray(values, dtype=np.float64)
@@ -103,8 +104,9 @@ def downsample_coo(rows, cols, values, shape: tuple[int, int], width: int, heigh
         py = rows * out_h // n_rows
         px = cols * out_w // n_cols
         flat = py * out_w + px
-        if reduce == "max":
-            np.maximum.at(image, flat, values.astype(np.float32))
+        if reduce == "max":  # the same maxima the best pair per pixel is found with
+            best = pixel_maxima(flat, values, out_h * out_w)
+            image = np.where(best > -np.inf, best, 0).astype(np.float32)
         else:
             sums = np.bincount(flat, weights=values, minlength=out_h * out_w)
             if reduce == "mean":
@@ -112,19 +114,28 @@ def downsample_coo(rows, cols, values, shape: tuple[int, int], width: int, heigh
                 sums = sums / np.maximum(area, 1)
             image = sums.astype(np.float32)
     pair_index = best_pair_per_pixel(flat if rows.size else np.zeros(0, np.int64), values,
-                                     out_h * out_w).reshape(out_h, out_w)
+                                     out_h * out_w, best).reshape(out_h, out_w)
     return MatrixImage(image.reshape(out_h, out_w), row_edges, col_edges,
                        (n_rows, n_cols), reduce, pair_index)
 
 
-def best_pair_per_pixel(flat: np.ndarray, values: np.ndarray, n_pixels: int) -> np.ndarray:
+def pixel_maxima(flat: np.ndarray, values: np.ndarray, n_pixels: int) -> np.ndarray:
+    """Each pixel's largest value (float64), -inf where no pair falls."""
+    best = np.full(n_pixels, -np.inf)
+    np.maximum.at(best, flat, values)
+    return best
+
+
+def best_pair_per_pixel(flat: np.ndarray, values: np.ndarray, n_pixels: int,
+                        best: np.ndarray | None = None) -> np.ndarray:
     """For each pixel, the index of its pair with the largest value (ties: the last in
-    COO order), -1 where no pair falls; O(pairs), no sort."""
+    COO order), -1 where no pair falls; O(pairs), no sort. ``best``: the pixel_maxima,
+    if already made."""
     out = np.full(n_pixels, -1, dtype=np.int64)
     if flat.size == 0:
         return out
-    best = np.full(n_pixels, -np.inf)
-    np.maximum.at(best, flat, values)
+    if best is None:
+        best = pixel_maxima(flat, values, n_pixels)
     win = np.flatnonzero(values >= best[flat])
     out[flat[win]] = win  # fancy assignment keeps the last write for repeated pixels
     return out

@@ -18,7 +18,8 @@ class IdLookup:
 
     def __init__(self, ids):
         ids = np.ascontiguousarray(ids, dtype=np.int64)
-        if len(np.unique(ids)) != len(ids):
+        increasing = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())  # sorted: no sort
+        if not increasing and len(np.unique(ids)) != len(ids):
             raise ValueError("ids must be unique")
         self.n = len(ids)
         self._bits = max(int(np.ceil(np.log2(max(self.n, 1)))) + 2, 4)

@@ -84,7 +84,8 @@ class MatrixResult:
     notes: list[str] = field(default_factory=list)  # e.g. a table read at another version
     summary: dict | None = None  # ConnectivityMatrix.summary of the whole sets, once made
     image: tuple | None = None  # (weight, display image) once made, e.g. in the worker
-    blocks: dict | None = None  # weight -> exact BlockMatrix, for a matrix made on disk
+    blocks: dict | None = None  # weight -> exact BlockMatrix: every weight for a matrix
+    # made on disk; the weight shown first when made in the GUI's worker
 
 
 def fetch_set_synapses(ws: Workspace, pre_ids, post_ids,
@@ -182,6 +183,26 @@ def _streamed(ws: Workspace, pre: CellSet, post: CellSet, order: str, image_size
                         summary=got.summary, blocks=got.blocks)
 
 
+def _connected(pre_ids: np.ndarray, post_ids: np.ndarray, pair_pre: np.ndarray,
+               pair_post: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The cells of either set that are in a pair, in either role (so a cell in both sets
+    stays on both axes), each set in its own order, and how many distinct cells are left
+    out. From the pairs' distinct ids (thousands), not a union over millions of synapses;
+    one sorted array of the sets' cells and binary searches in it."""
+    cells = np.unique(np.concatenate([pre_ids, post_ids]))
+    if len(cells) == 0:
+        return pre_ids, post_ids, 0
+    active = np.zeros(len(cells) + 1, dtype=bool)  # the last slot: ids past every cell
+    for ids in (pair_pre, pair_post):
+        pos = np.searchsorted(cells, ids)
+        pos[cells[np.minimum(pos, len(cells) - 1)] != ids] = len(cells)  # not in a set
+        active[pos] = True
+    active = active[:-1]
+    keep_pre = active[np.searchsorted(cells, pre_ids)]
+    keep_post = active[np.searchsorted(cells, post_ids)]
+    return pre_ids[keep_pre], post_ids[keep_post], int(len(cells) - active.sum())
+
+
 def compute_matrix(ws: Workspace, pre_spec: CellSetSpec, post_spec: CellSetSpec | None = None, *,
                    order: str = "type_depth", hide_unconnected: bool = True,
                    image_size: tuple[int, int] = (1600, 1200),
@@ -213,12 +234,10 @@ def compute_matrix(ws: Workspace, pre_spec: CellSetSpec, post_spec: CellSetSpec 
         syn.attrs["notes"] = ["The synapses were aggregated on disk (too many to load); "
                               "a pair's synapses are fetched when it is clicked."]
     pre_ids, post_ids, hidden = pre.ids, post.ids, 0
+    indexed.index_posts_within(post.ids)  # the pairs' post ids were chosen from the set
     if hide_unconnected:
-        # The pairs' distinct ids (thousands), not a union over millions of synapses.
-        active = np.union1d(indexed.pre_ids, indexed.post_index()[0])
-        pre_ids = pre.ids[np.isin(pre.ids, active)]
-        post_ids = post.ids[np.isin(post.ids, active)]
-        hidden = len(np.union1d(pre.ids, post.ids)) - len(np.union1d(pre_ids, post_ids))
+        pre_ids, post_ids, hidden = _connected(pre.ids, post.ids, indexed.pre_ids,
+                                               indexed.post_index()[0])
     order = _usable_order(order, pre, post)
     matrix = build_matrix(
         indexed, pre_ids, post_ids, row_order=order, col_order=order,

@@ -189,3 +189,21 @@ def test_pinky100_sample_pairs():
     assert pairs["n_synapses"].sum() == 1961
     cells = np.union1d(pairs.pre_pt_root_id, pairs.post_pt_root_id)
     assert len(cells) == 334
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_post_index_from_the_cell_set_equals_the_sorted_one(seed):
+    rng = np.random.default_rng(seed)
+    df = random_synapses(seed)
+    cells = np.unique(df.post_pt_root_id)
+    extra = BIG + 10**9 + rng.choice(10**6, 50, replace=False)  # cells without synapses
+    cells = rng.permutation(np.r_[cells, extra])
+    got = aggregate_pairs_indexed(df.pre_pt_root_id, df.post_pt_root_id, df["size"])
+    want = aggregate_pairs_indexed(df.pre_pt_root_id, df.post_pt_root_id, df["size"])
+    assert got.index_posts_within(cells)
+    for a, b in zip(got.post_index(), want.post_index()):
+        np.testing.assert_array_equal(a, b)
+    # a pair whose post id is not in the set: the index is left to be made as before
+    short = aggregate_pairs_indexed(df.pre_pt_root_id, df.post_pt_root_id, df["size"])
+    assert not short.index_posts_within(cells[cells != df.post_pt_root_id.iloc[0]])
+    np.testing.assert_array_equal(short.post_index()[0], want.post_index()[0])

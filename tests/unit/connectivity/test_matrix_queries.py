@@ -1,5 +1,8 @@
 """Qt-free fetching of the connectivity matrix of two cell sets, on the bundled samples."""
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.errors import InvalidInputError
 from models.filters import Op
@@ -7,6 +10,8 @@ from services.connectivity import connectivity_queries as cq
 from services.connectivity import matrix_queries as mq
 from services.workspace import Workspace
 from tests.unit.connectivity.test_connectivity_queries import CELL, PINKY, RecordingSource
+
+BIG = 864691135000000000
 
 
 def test_matrix_of_table_set_pushes_in_filters(sample_source):
@@ -47,3 +52,22 @@ def test_empty_sets(sample_source):
     assert len(flt) == 1
     with pytest.raises(InvalidInputError, match="empty"):
         mq.compute_matrix(Workspace(sample_source, PINKY), mq.CellSetSpec("soma_valence", flt))
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(pre=st.sets(st.integers(0, 60), max_size=25), post=st.sets(st.integers(0, 60), max_size=40),
+       pair_pre=st.sets(st.integers(0, 70), max_size=10),
+       pair_post=st.sets(st.integers(0, 70), max_size=30), seed=st.integers(0, 99))
+def test_connected_cells_match_set_arithmetic(pre, post, pair_pre, pair_post, seed):
+    from services.connectivity.matrix_queries import _connected
+    rng = np.random.default_rng(seed)
+    pre_ids = rng.permutation(np.array(sorted(pre), dtype=np.int64) + BIG)
+    post_ids = rng.permutation(np.array(sorted(post), dtype=np.int64) + BIG)
+    p_pre = np.array(sorted(pair_pre), dtype=np.int64) + BIG  # may hold ids of neither set
+    p_post = np.array(sorted(pair_post), dtype=np.int64) + BIG
+    got_pre, got_post, hidden = _connected(pre_ids, post_ids, p_pre, p_post)
+    active = set(p_pre) | set(p_post)
+    assert got_pre.tolist() == [i for i in pre_ids.tolist() if i in active]  # order kept
+    assert got_post.tolist() == [i for i in post_ids.tolist() if i in active]
+    assert hidden == len(set(pre_ids) | set(post_ids)) - len(
+        set(got_pre.tolist()) | set(got_post.tolist()))
