@@ -190,5 +190,10 @@ class DataSource(ABC):
                             "cannot be read.", hint="Paste the full link, or connect to the "
                                                     "CAVE server the link belongs to.")
 
+    def prepare(self, datastack: str, version: int | None = None) -> None:
+        """Read ahead what the first query of this datastack and version will need (a
+        local table's Parquet footer). A hint, called in a worker once a context opens;
+        it may take a while, raises nothing, and changes no answer."""
+
     def close(self) -> None:
         pass

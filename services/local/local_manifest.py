@@ -228,9 +228,10 @@ def describe_table(path: Path, fmt: str, vres, root: Path) -> TableFile:
 def _describe(path: Path, fmt: str, vres) -> TableFile:
     rows = schema = layout = None
     try:
-        if fmt == "parquet":
-            pf = pq.ParquetFile(path)
-            schema, rows = pf.schema_arrow, pf.metadata.num_rows
+        if fmt == "parquet":  # the footer, parsed once for the queries too
+            from services.local.row_group_stats import metadata
+            md = metadata(path) or pq.ParquetFile(path).metadata  # the reader's own error
+            schema, rows = md.schema.to_arrow_schema(), md.num_rows
         elif fmt == "feather":
             try:  # Feather v2 / Arrow IPC: the schema alone
                 with pa.memory_map(str(path)) as src:

@@ -15,7 +15,8 @@ from typing import Iterable
 import duckdb
 
 from models.datastack import DatastackInfo, TableInfo, VersionInfo
-from models.errors import (CancelledError, DataSourceError, InvalidInputError, NotFoundError)
+from models.errors import (CancelledError, CavernError, DataSourceError, InvalidInputError,
+                           NotFoundError)
 from models.filters import Filter
 from models.query_spec import QueryResult, QuerySpec
 from services.source import CancelToken, DataSource
@@ -119,6 +120,24 @@ class LocalSource(DataSource):
 
     def table_info(self, datastack: str, table: str, version: int | None = None) -> TableInfo:
         return self._complete_info(self._file(datastack, table, version))
+
+    def prepare(self, datastack: str, version: int | None = None) -> None:
+        """Read the footers of the version's big Parquet tables, with the statistics of
+        their root-id columns (row_group_stats.prepare), so that a cell's first query
+        does not wait for them."""
+        from services.local.row_group_stats import prepare
+        try:
+            files = self._stack(datastack).tables(self._version(datastack, version))
+        except CavernError:
+            return
+        for tf in files.values():
+            if tf.fmt != "parquet" or tf.problem or tf.path.is_dir():
+                continue
+            ids = [c for c, k in tf.info.kinds.items() if k == "int" and c.endswith("root_id")]
+            try:
+                prepare(tf.path, ids)
+            except Exception:  # noqa: BLE001 - a hint: the query reads the file itself
+                continue
 
     def _file(self, datastack: str, table: str, version: int | None) -> TableFile:
         v = self._version(datastack, version)

@@ -10,6 +10,7 @@ time); the sorted scans of services.local.sorted_scan read them from here too.
 """
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,12 +37,20 @@ def _metadata(path: str, size: int, mtime: float):
         return None
 
 
+#: One footer parse at a time: a query arriving while ``prepare`` reads the same footer
+#: waits for it instead of parsing it a second time.
+_parsing = threading.Lock()
+
+
 def metadata(path: Path):
     """The file's parsed footer (pyarrow FileMetaData), read once per file as it is now;
     None when it is not a Parquet file. Readers pass it on (``ParquetFile(metadata=)``)
     instead of parsing the footer again: several MB for a table of 337M rows."""
     key = _key(path)
-    return _metadata(*key) if key else None
+    if not key:
+        return None
+    with _parsing:
+        return _metadata(*key)
 
 
 def footer(path: Path) -> tuple[tuple[str, ...], int] | None:
@@ -76,7 +85,31 @@ def column_stats(path: Path, column: str):
     """(min, max, rows) arrays per row group of an integer ``column``, or None (no such
     column, or no usable statistics)."""
     key = _key(path)
-    return _stats(*key, column) if key else None
+    if not key:
+        return None
+    with _parsing:
+        return _stats(*key, column)
+
+
+#: Files at least this big have their footer read ahead by ``prepare``; a smaller footer
+#: takes milliseconds.
+PREPARE_BYTES = 64 << 20
+
+
+def prepare(path: Path, columns) -> bool:
+    """Read the footer of a big Parquet file and the statistics of ``columns`` (the id
+    columns queries filter on) into the cache, so the first query does not wait for them
+    (0.46 s and 0.06 s a column at 337M rows, 20,569 row groups). True if it was read."""
+    try:
+        if Path(path).stat().st_size < PREPARE_BYTES:
+            return False
+    except OSError:
+        return False
+    if metadata(path) is None:
+        return False
+    for c in columns:
+        column_stats(path, c)
+    return True
 
 
 def groups_holding(lo: np.ndarray, hi: np.ndarray, values) -> np.ndarray:

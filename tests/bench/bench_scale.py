@@ -96,6 +96,22 @@ def bench_rows(n_rows, n_runs):
          f"ratio dump/sorted {np.median(t_dump) / np.median(t_sorted):.1f}x")
     t_count, c = runs(lambda: src.row_count(ds, "synapses", 0, spec.filters), n_runs)
     show(f"count pushed down ({c:,})", t_count)
+    # a session's first query, in a fresh process: as the app asks it (listing, then
+    # prepare in the background while the user picks a cell), and without prepare
+    import json
+    import subprocess
+    cells = np.random.default_rng(1)
+
+    def first(mode):  # another 100 cells each run
+        pick = [int(i) for i in cells.choice(np.sort(ids), 100, replace=False)]
+        return json.loads(subprocess.run(
+            [sys.executable, __file__, "--first-query-child", str(n_rows), mode], check=True,
+            input=json.dumps(pick), capture_output=True, text=True).stdout.splitlines()[-1])
+    firsts = {mode: [first(mode) for _ in range(n_runs)] for mode in ("prepare", "none")}
+    show("first query of a session, after prepare", [g["s"] for g in firsts["prepare"]],
+         f"prepare {min(g['prepare'] for g in firsts['prepare']):.2f}-"
+         f"{max(g['prepare'] for g in firsts['prepare']):.2f} s, in a worker before it")
+    show("first query of a session, no prepare", [g["s"] for g in firsts["none"]])
     # whole result with positions in memory: bytes/row resident
     if n_rows <= 10_000_000:
         # resident bytes per row, each run in a fresh process (in one process a second
@@ -131,6 +147,29 @@ def bench_rows(n_rows, n_runs):
 
 
 SETTLE_S = 2.0  # resident memory is read this long after the result is loaded
+
+
+def first_query_child(n_rows: int, mode: str) -> None:
+    """In a fresh process: open the sorted table's folder and list it (as the app does on
+    opening it), ``prepare`` it unless mode is "none", then time the query of the 100 root
+    ids read from stdin (pre in them); prints JSON of seconds."""
+    import json
+    from models.filters import Filter, Op
+    from models.query_spec import QuerySpec
+    from services.local.local_source import LocalSource
+    src = LocalSource([DIR / f"sorted_{n_rows}"])
+    ds = src.datastacks()[0]
+    src.tables(ds)
+    t0 = time.perf_counter()
+    if mode != "none":
+        src.prepare(ds)
+    took_prepare = time.perf_counter() - t0
+    pick = tuple(json.loads(sys.stdin.read()))  # 100 root ids of the table
+    spec = QuerySpec(table="synapses", datastack=ds, version=0,
+                     filters=(Filter("pre_pt_root_id", Op.IN, pick),))
+    t0 = time.perf_counter()
+    n = len(src.query(spec).frame)
+    print(json.dumps({"s": time.perf_counter() - t0, "prepare": took_prepare, "n": n}))
 
 
 def resident_child(n_rows: int) -> None:
@@ -293,7 +332,11 @@ def main():
     ap.add_argument("--all-cells", default="", metavar="ROWS",
                     help="also the all-cells matrix at these sizes, e.g. 50000000")
     ap.add_argument("--resident-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--first-query-child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.first_query_child:
+        first_query_child(int(a.first_query_child[0]), a.first_query_child[1])
+        return
     if a.resident_child:
         resident_child(a.resident_child)
         return
