@@ -15,7 +15,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
 from models.errors import CancelledError, CavernError
-from models.query_spec import reference_join_of
+from models.reference_join import reference_join_of
 from services.source import DataSource
 from services.workspace import Workspace
 from ui.tables.query_builder_panel import QueryBuilderPanel

@@ -25,7 +25,7 @@ from models.errors import CancelledError, DataSourceError, InvalidInputError
 from models.filters import Filter, Op
 from models.query_spec import QueryResult, QuerySpec
 from services.cave.cave_paging import IN_BATCH, Answer, Pager, split_batches
-from models.query_spec import reference_join_of
+from models.reference_join import reference_join_of
 from services.cave.exact_filters import apply_post_filters
 
 _LIMITED = re.compile(r"Limited query to\s+(\d[\d,]*)\s*rows", re.IGNORECASE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 from models.datastack import ColumnInfo
+from models.reference_join import TARGET_SUFFIX
 
 _JSON_KIND = {"integer": "int", "number": "float", "float": "float", "string": "string",
               "boolean": "bool", "SpatialPoint": "position", "BoundSpatialPoint": "position"}
@@ -85,9 +86,6 @@ def columns_from_frame(frame) -> tuple[ColumnInfo, ...]:
 
 
 # ---- reference tables ------------------------------------------------------------------
-TARGET_SUFFIX = "_ref"  # the target's side of a name both tables have (query_table's)
-
-
 def joined_columns(own, target, ref: str, target_name: str):
     """(columns, ownership) of a reference table joined to its target, from the two
     tables' own columns: ownership is ((answer column, table, column in it), ...)."""

@@ -15,7 +15,8 @@ from dataclasses import replace
 
 from models.datastack import TableInfo
 from models.errors import CavernError, DataSourceError, InvalidInputError, NotFoundError
-from models.query_spec import QuerySpec, ReferenceJoin, reference_join_of
+from models.query_spec import QuerySpec
+from models.reference_join import ReferenceJoin, reference_join_of
 from services.http_errors import map_exception
 from services.cave.cave_records import innermost
 from services.cave.cave_schema import (columns_from_frame, columns_from_schema,

@@ -38,7 +38,8 @@ def cmd_tables(args, ws) -> int:
 
 def cmd_query(args, ws) -> int:
     from models.filters import parse_filter_expr
-    from models.query_spec import QuerySpec, reference_join_of
+    from models.query_spec import QuerySpec
+    from models.reference_join import reference_join_of
     from services.results.export import export_frame
     info = ws.source.table_info(ws.datastack, args.table, ws.version)
     filters = tuple(parse_filter_expr(e, info.kinds) for e in args.filter)

@@ -2,7 +2,7 @@
 synapse (MICrONS' ``synapse_target_predictions_ssa``: spine / shaft / soma), joined onto
 the synapses to filter or colour them by tag.
 
-A reference table is answered joined to its target (models.query_spec.ReferenceJoin): its
+A reference table is answered joined to its target (models.reference_join.ReferenceJoin): its
 own columns (``target_id``, the tag) and the synapse's (pre/post root ids, size), so a
 filter on a synapse column (``post_pt_root_id`` = a cell) is keyed by the synapse table,
 as CAVE's ``join_query`` needs it, and read completely like any table
