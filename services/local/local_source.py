@@ -124,20 +124,24 @@ class LocalSource(DataSource):
     def prepare(self, datastack: str, version: int | None = None) -> None:
         """Read the footers of the version's big Parquet tables, with the statistics of
         their root-id columns (row_group_stats.prepare), so that a cell's first query
-        does not wait for them."""
+        does not wait for them; with a big table, also import what turns its first result
+        into a frame (pandas: 0.3 s), which the app otherwise loads on first use."""
         from services.local.row_group_stats import prepare
         try:
             files = self._stack(datastack).tables(self._version(datastack, version))
         except CavernError:
             return
+        big = False
         for tf in files.values():
             if tf.fmt != "parquet" or tf.problem or tf.path.is_dir():
                 continue
             ids = [c for c, k in tf.info.kinds.items() if k == "int" and c.endswith("root_id")]
             try:
-                prepare(tf.path, ids)
+                big = prepare(tf.path, ids) or big
             except Exception:  # noqa: BLE001 - a hint: the query reads the file itself
                 continue
+        if big:
+            import pandas  # noqa: F401
 
     def _file(self, datastack: str, table: str, version: int | None) -> TableFile:
         v = self._version(datastack, version)

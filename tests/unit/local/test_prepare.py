@@ -3,6 +3,7 @@ the first query of a cell finds them parsed; a query arriving during that read w
 it instead of parsing the footer a second time; the answers do not change."""
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -65,6 +66,18 @@ def test_prepare_reads_the_footer_and_id_statistics_once(folder, monkeypatch):
         assert sorted(frame["id"]) == list(range(420, 430))
     finally:
         src.close()
+
+
+def test_prepare_imports_what_a_big_tables_first_frame_needs(folder, monkeypatch):
+    import subprocess
+    import sys
+    code = ("import sys; from services.local import row_group_stats as r; r.PREPARE_BYTES = 0;"
+            "from services.local.local_source import LocalSource;"
+            f"s = LocalSource([{str(folder)!r}]); d = s.datastacks()[0]; s.tables(d);"
+            "print('pandas' in sys.modules, end=' '); s.prepare(d); print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(Path(__file__).resolve().parents[3]), check=True).stdout
+    assert out.split() == ["False", "True"]
 
 
 def test_small_files_are_left_to_the_query(folder, monkeypatch):
