@@ -8,8 +8,8 @@ from flask import Flask, Response, jsonify, request
 
 from tests.cave_server.app import json_error
 from tests.cave_server.datastore import CREATED, ServedTable, cave_time, to_arrow_stream
-from tests.cave_server.query_engine import (EngineError, NotFound, QueryAnswer, QueryError,
-                                            join_positions, run_join, run_simple)
+from tests.cave_server.query_engine import QueryAnswer, join_positions, run_join, run_simple
+from tests.cave_server.query_filters import EngineError, NotFound, QueryError
 
 API = "/materialize/api/<any(v2,v3):api>/datastack/<ds>"
 

@@ -37,40 +37,16 @@ hash spatial sampling of the precomputed endpoints are not imitated.
 from __future__ import annotations
 
 import textwrap
-import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from tests.cave_server.datastore import ServedTable, _unsplit_columns
-from tests.cave_server.pg_regex import PgRegexError, compile_pg
+from tests.cave_server.datastore import ServedTable
+from tests.cave_server.query_filters import (EngineError, NotFound, QueryError, columns_of,
+                                             row_masks)
 
 
-class QueryError(Exception):
-    """A malformed request (bad JSON shape): the server answers 400 with this message."""
-
-
-class EngineError(Exception):
-    """What the real engine lets escape as an unhandled exception: HTTP 500 with
-    {"code": 500, "message": str(exc), "traceback": [...]}."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.traceback = traceback.format_stack(limit=4)
-
-
-class NotFound(Exception):
-    """HTTP 404 (a table of a join query that this version does not have)."""
-
-
-# The order the engine applies them in; filter_notin_dict is deliberately absent.
-FILTER_KEYS = {
-    "filter_in_dict": "in", "filter_out_dict": "not_equal", "filter_equal_dict": "equal",
-    "filter_greater_dict": "greater", "filter_less_dict": "less",
-    "filter_greater_equal_dict": "greater_equal", "filter_less_equal_dict": "less_equal",
-    "filter_spatial_dict": "spatial", "filter_regex_dict": "regex",
-}
 DEFAULT_SUFFIX_LIST = ["x", "y", "z", "xx", "yy", "zz", "xxx", "yyy", "zzz"]
 SELECT_COLUMNS_DEPRECATED = textwrap.dedent("""\
     Select_columns is deprecated for join queries,
@@ -111,98 +87,6 @@ def offset_of(body: dict) -> int:
     if not isinstance(offset, int) or offset < 0:
         raise QueryError("offset must be a non-negative integer")
     return offset
-
-
-def columns_of(table: ServedTable) -> list:
-    return _unsplit_columns(table.frame().columns, table.position_columns)
-
-
-def _is_string(series: pd.Series) -> bool:
-    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
-        return True
-    if series.dtype != object:
-        return False
-    sample = series.dropna()
-    return len(sample) == 0 or isinstance(sample.iloc[0], str)
-
-
-def _mask(table: ServedTable, op: str, col: str, value) -> np.ndarray:
-    df = table.frame()
-    if col not in columns_of(table):
-        raise EngineError(repr(col))  # KeyError from get_column(model, col)
-    if op == "spatial":
-        if col not in table.position_columns:
-            raise EngineError(f"function st_3dmakebox does not apply to column {col}")
-        try:
-            box = np.array(value, dtype=float)
-            if box.shape != (2, 3):
-                raise ValueError
-        except (ValueError, TypeError):
-            raise EngineError(f"bounding box for {col} must be [[x0,y0,z0],[x1,y1,z1]]")
-        if not (box[0] < box[1]).all():
-            raise EngineError(f"min bounds: {np.array(value)[0]} must be less than max "
-                              f"bounds: {np.array(value)[1]}")
-        keep = np.ones(len(df), dtype=bool)
-        for i, axis in enumerate("xyz"):
-            v = df[f"{col}_{axis}"].to_numpy()
-            keep &= (v >= box[0][i]) & (v <= box[1][i])  # &&&: all six faces inclusive
-        return keep
-    if col in table.position_columns:
-        raise EngineError(f"operator does not exist: geometry and {type(value).__name__}")
-    series = df[col]
-    if op == "regex":
-        if not _is_string(series):
-            raise EngineError("Regex filter is only supported on string columns")
-        try:
-            pattern = compile_pg(value)
-        except PgRegexError as exc:
-            raise EngineError(str(exc))
-        return np.array([isinstance(s, str) and pattern.search(s) is not None
-                         for s in series], dtype=bool)  # NULL ~ x is NULL: not kept
-    if op == "in":
-        if not isinstance(value, list):
-            raise EngineError(f"in_() accepts a list, not {type(value).__name__}")
-        return series.isin(value).to_numpy()
-    if isinstance(value, (list, dict)):
-        raise EngineError(f"cannot compare column {col} with {value!r}")
-    try:
-        if op == "equal":
-            return (series == value).to_numpy(dtype=bool)
-        if op == "not_equal":
-            return (series != value).to_numpy(dtype=bool) & series.notna().to_numpy()
-        if op == "greater":
-            return (series > value).to_numpy(dtype=bool)
-        if op == "less":
-            return (series < value).to_numpy(dtype=bool)
-        if op == "greater_equal":
-            return (series >= value).to_numpy(dtype=bool)
-        return (series <= value).to_numpy(dtype=bool)
-    except TypeError as exc:
-        raise EngineError(f"cannot compare column {col} with {value!r}: {exc}")
-
-
-def _keep(tables: dict, body: dict) -> dict:
-    """Row masks per table name, after every filter keyed by that table."""
-    masks = {}
-    for name, t in tables.items():
-        keep = np.ones(len(t.frame()), dtype=bool)
-        if t.kind == "table" and "valid" in t.frame().columns:
-            keep &= t.frame()["valid"].fillna(False).to_numpy(dtype=bool)
-        masks[name] = keep
-    for key, op in FILTER_KEYS.items():
-        per_table = body.get(key) or {}
-        if not isinstance(per_table, dict):
-            raise QueryError(f"{key} must be an object keyed by table name")
-        for tname, filters in per_table.items():
-            if tname not in tables:
-                # The engine would build a model for a table outside the query (or fail
-                # on missing metadata); neither gives a useful answer.
-                raise EngineError(repr(tname))
-            if not isinstance(filters, dict):
-                raise QueryError(f"{key}[{tname!r}] must be an object")
-            for col, value in filters.items():
-                masks[tname] &= _mask(tables[tname], op, col, value)
-    return masks
 
 
 def select_for(table: ServedTable, wanted: list, supervoxels: bool = True) -> list:
@@ -276,7 +160,7 @@ def run_simple(table: ServedTable, body: dict, row_limit: int, *, count: bool = 
     """Table and view queries (common.generate_simple_query_dataframe / ViewQuery)."""
     limit = None if count else limit_of(body, row_limit)
     offset = offset_of(body)
-    keep = _keep({table.name: table}, body)[table.name]
+    keep = row_masks({table.name: table}, body)[table.name]
     wanted = body.get("select_columns")
     if wanted:
         if not isinstance(wanted, list):
@@ -328,7 +212,7 @@ def run_join(tables: dict, body: dict, row_limit: int, *, convert: bool = True) 
     for name, col in ((left, lcol), (right, rcol)):
         if col not in columns_of(used[name]):
             raise EngineError(repr(col))
-    masks = _keep(used, body)
+    masks = row_masks(used, body)
     # The engine keeps its tables in a set, so which table comes first (for default
     # suffixes and column order) is arbitrary; the recordings show the joined (target)
     # table first, which is what this does.
