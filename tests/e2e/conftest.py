@@ -79,11 +79,29 @@ def edited_source(make_cave_server):
     src.close()
 
 
+def client_for(server, datastack="pinky100_sample", token=GOOD_TOKEN):
+    """A plain caveclient on the loopback server, as a notebook makes it."""
+    from caveclient import CAVEclient
+    return CAVEclient(datastack, server_address=server.url, auth_token=token,
+                      write_server_cache=False)
+
+
 @pytest.fixture
 def cave_client(cave_server):
-    from caveclient import CAVEclient
-    return CAVEclient("pinky100_sample", server_address=cave_server.url,
-                      auth_token=GOOD_TOKEN, write_server_cache=False)
+    return client_for(cave_server)
+
+
+@pytest.fixture
+def plain_caveclient(monkeypatch):
+    """caveclient as a notebook has it: CaveSource (other test modules) quiets its
+    row-limit log and its web browser process-wide; tests that check both use this."""
+    import logging
+    import webbrowser
+
+    import caveclient.base
+    monkeypatch.setattr(caveclient.base, "webbrowser", webbrowser)
+    log = logging.getLogger(caveclient.base.__name__)
+    monkeypatch.setattr(log, "filters", [])
 
 
 @pytest.fixture
