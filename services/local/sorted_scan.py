@@ -105,6 +105,8 @@ def _prefetched(it, cancel, depth: int = 1):
                 return
             if kind == "error":
                 raise value
+            if cancel is not None:  # a batch read ahead before the Cancel is not handed on
+                cancel.raise_if_cancelled()
             yield value
     finally:
         stop.set()  # the consumer stopped early (cancel, error): let the producer go
