@@ -61,6 +61,7 @@ class MainWindow(WindowContext, WindowMenus, WindowActions, QMainWindow):
         self._query_context = None  # (datastack, version) of the last query started
         self.pending_session = None  # what an opened session restores once data are listed
         self.meta_runner = RequestRunner(self)
+        self.prepare_runner = RequestRunner(self)  # source.prepare: reads ahead, says nothing
         self.query_runner = RequestRunner(self)
         self.count_runner = RequestRunner(self)
 
@@ -74,8 +75,7 @@ class MainWindow(WindowContext, WindowMenus, WindowActions, QMainWindow):
         # docks are hidden for the wide Cell and Connectivity tabs (_tab_changed).
         self.pages = LazyPages(self.tabs)
         self.pages.add("inspector", "Cell", self._new_inspector)
-        self.pages.add("connectivity", "Connectivity", self._new_connectivity,
-                       settle=lambda panel: panel.runner)
+        self.pages.add("connectivity", "Connectivity", self._new_connectivity)
         # The MICrONS tutorial's figures and joins (ui/figures); a join opens in Results.
         self.pages.add("figures", "Figures", self._new_figures)
         self.contextChanged.connect(self.builder.set_workspace)  # value completion
@@ -176,8 +176,6 @@ class MainWindow(WindowContext, WindowMenus, WindowActions, QMainWindow):
         """The table browser and query builder belong to the Results tab: hide them for
         the wide viewers and bring them back (if the user had them open) with the results."""
         docks = (self.browser_dock, self.builder_dock)
-        if index != self.tabs.currentIndex():
-            return  # overtaken by a later change (made while a lazy page was settling)
         if index == 0:
             for dock in docks:
                 dock.setVisible(self._docks_were_visible[dock])

@@ -28,7 +28,8 @@ def add_parsers(sub, common) -> None:
     p.add_argument("--direction", choices=("in", "out"), default="in",
                    help="in: cells that synapse onto it (default); out: cells it synapses onto")
     p.add_argument("--group-by", metavar="COLUMN",
-                   help="group partners by a column, e.g. cell_type or proofread")
+                   help="group partners by a column, e.g. proofread, or cell_type (the "
+                        "viewer's Partners by cell type table)")
     p.add_argument("--cell-types", metavar="TABLE",
                    help="cell-type table (default: the datastack's first)")
     p.add_argument("--known-only", action="store_true", help="only partners with a cell type")

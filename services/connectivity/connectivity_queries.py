@@ -21,7 +21,7 @@ from models.filters import Filter, Op
 from models.ids import parse_id
 from services.cells.cortical_depth import datastack_depth_um
 from services.connectivity.aggregation import as_root_ids, resolve_cell_types
-from services.connectivity.connectivity_partners import cell_partners
+from services.connectivity.connectivity_partners import cell_partners, partners_by_type
 from services.results.positions import is_position_series, series_xyz
 from services.source import CancelToken
 from services.workspace import Workspace
@@ -208,7 +208,11 @@ def fetch_partners(ws: Workspace, root_id, type_table: str | None = None, *,
 
 
 def group_partners(partners: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Partners grouped by any partner column: COLUMN, n_partners, n_synapses, synapse_share."""
+    """Partners grouped by any partner column: COLUMN, n_partners, n_synapses, synapse_share.
+    By ``cell_type`` it is the viewer's "Partners by cell type" table (partners_by_type:
+    partners without a type grouped last, as '(no type)')."""
+    if column == "cell_type" and column in partners.columns:
+        return partners_by_type(partners)
     if column not in partners.columns:
         raise InvalidInputError(f"Cannot group partners by '{column}'.", field="group_by",
                                 hint="Columns: " + ", ".join(partners.columns) + ".")

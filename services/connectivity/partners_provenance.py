@@ -4,7 +4,8 @@ their groups) by the GUI and the CLI, as every export's provenance is
 
 It holds what a methods section needs: the context (server, datastack, version or live
 time), the synapse table, the cell and the direction, the cell-type table and the column
-its labels were read from, the proofreading table, the grouping, the counts (partners and
+its labels were read from, the proofreading table, the grouping (for the "Partners by
+cell type" table: the type table and labelling rule that made its groups), the counts (partners and
 synapses written, and the cell's own in that direction), the filters, the rows written and
 the notes (e.g. a table read at another version). Qt-free.
 """
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from services.connectivity.aggregation import as_root_ids
+from services.connectivity.aggregation import UNKNOWN_TYPE, as_root_ids
 from services.results.provenance import context_provenance
 
 if TYPE_CHECKING:
@@ -35,6 +36,28 @@ DIRECTIONS = {
 #: how a partner gets its cell type (services.connectivity.aggregation.resolve_cell_types)
 CELL_TYPE_RULE = ("the partner's most frequent label in the cell-type table (n_type_labels "
                   "> 1 flags a merged root); none when the table has no row of it")
+#: the columns of a grouped export (services.connectivity.connectivity_queries.group_partners)
+GROUP_COLUMNS = {"n_partners": "partners written with this value",
+                 "n_synapses": "their synapses with the cell",
+                 "synapse_share": "n_synapses / all synapses written (the column sums to 1)"}
+
+
+def grouping(result: PartnersResult, group_by: str | None) -> dict | None:
+    """How a grouped export's rows were made: the column and, for the "Partners by cell
+    type" table, the cell-type table, its label column and the labelling rule."""
+    if group_by is None:
+        return None
+    out = {"by": group_by, "columns": GROUP_COLUMNS}
+    if group_by != "cell_type":
+        return {**out, "missing_value_label": "(none)",
+                "order": "n_synapses (descending), then the value"}
+    table = result.type_table
+    return {**out, "table": "partners by cell type",
+            "cell_type_table": table, "cell_type_column": result.type_col if table else None,
+            "labelling_rule": (CELL_TYPE_RULE if table else
+                               "no cell-type table: every partner is untyped"),
+            "untyped_label": UNKNOWN_TYPE,
+            "order": f"n_synapses (descending), then cell type; '{UNKNOWN_TYPE}' last"}
 
 
 def cell_counts(result: PartnersResult, direction: str) -> dict:
@@ -84,7 +107,8 @@ def partners_provenance(ws: Workspace, result: PartnersResult, direction: str,
     return {
         **context_provenance(ws.datastack, ws.version, ws.timestamp,
                              getattr(ws.source, "server", ""), app_version),
-        "export": "partners of a cell" + (", grouped" if group_by else ""),
+        "export": "partners of a cell" + (f", grouped by {group_by.replace('_', ' ')}"
+                                          if group_by else ""),
         "synapse_table": role.name,
         "synapse_table_version": role.version,
         "cell": {"root_id": int(result.root_id)},
@@ -97,6 +121,7 @@ def partners_provenance(ws: Workspace, result: PartnersResult, direction: str,
         "proofreading_table": None if proof is None else proof.name,
         "proofreading_table_version": None if proof is None else proof.version,
         "grouped_by": group_by,
+        "grouping": grouping(result, group_by),
         "counts": {"partners": int(len(partners)),
                    "synapses": int(partners["n_synapses"].sum()) if len(partners) else 0,
                    "before_filters": cell_counts(result, direction)},

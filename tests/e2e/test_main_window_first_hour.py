@@ -128,6 +128,8 @@ def test_matrix_is_square_zooms_resets_and_hover_finds_the_nearest_pair(
     w.tabs.setCurrentWidget(w.connectivity)
     m = w.connectivity.matrix
     w.connectivity.tabs.setCurrentWidget(m)
+    # Show matrix is off until the tab's tables are listed (a click then does nothing)
+    qtbot.waitUntil(m.compute_button.isEnabled, timeout=15000)
     with qtbot.waitSignal(m.runner.succeeded, timeout=15000):
         m.compute_button.click()
     QApplication.processEvents()

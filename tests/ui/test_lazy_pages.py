@@ -76,7 +76,12 @@ def test_the_lazy_tabs_wait_for_a_click_and_then_have_the_current_context(
     assert conn is not None and w.tabs.currentWidget() is conn is w.connectivity
     assert conn.partners.ws is not None and conn.partners.ws.datastack == "minnie65_sample"
     assert conn.matrix.ws.requested_version == ws.requested_version
-    assert conn.synapse_combo.count() > 0  # its tables listed before the user can click
+    # handed over at once (no waiting in the build): its tables are listed in a worker,
+    # and what needs them says so until they arrive
+    assert conn.runner.busy and not conn.matrix.compute_button.isEnabled()
+    with qtbot.waitSignal(conn.contextReady, timeout=10000):
+        pass
+    assert conn.synapse_combo.count() > 0 and conn.matrix.compute_button.isEnabled()
     assert sorted(w.pages.built_pages()) == ["connectivity"]
     # and it follows later contexts like a panel built at start
     w.version_combo.setCurrentIndex(w.version_combo.findData(795))
@@ -152,6 +157,9 @@ def test_a_session_with_matrix_state_builds_and_restores_the_connectivity_tab(
         qtbot, ini_settings, sample_source, tmp_path):
     w = _open(qtbot, ini_settings, sample_source, "minnie65_sample")
     m = w.connectivity.matrix
+    qtbot.waitUntil(lambda: w.connectivity.tables_ready, timeout=10000)
+    post_table = m.post_editor.table_combo.itemText(1)  # not the first: it must be restored
+    m.post_editor.table_combo.setCurrentIndex(1)
     m.pre_editor.from_ids.setChecked(True)
     m.pre_editor.ids_edit.setPlainText("864691135101289504\n864691136288047555")
     w.connectivity.partners.root_edit.setText("864691135101289504")
@@ -170,4 +178,6 @@ def test_a_session_with_matrix_state_builds_and_restores_the_connectivity_tab(
     assert conn.matrix.pre_editor.ids_edit.toPlainText().split() == [
         "864691135101289504", "864691136288047555"]
     qtbot.waitUntil(lambda: conn.partners.root_edit.text() == "864691135101289504"
-                    and w2.datastack == "minnie65_sample", timeout=10000)
+                    and w2.datastack == "minnie65_sample" and conn.tables_ready, timeout=10000)
+    # picked before the tables were listed, set once they were
+    assert post_table and conn.matrix.post_editor.table_combo.currentText() == post_table

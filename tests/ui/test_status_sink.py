@@ -66,6 +66,9 @@ def test_auth_error_from_any_runner_reaches_the_sink_and_offers_a_token(
     ws = Workspace(src, "ds", 1)
     w.workspace = ws
     w.inspector.set_context(ws)
+    conn = w.connectivity  # built now: the listing of its tables is rejected too
+    qtbot.waitUntil(lambda: not conn.runner.busy, timeout=10000)
+    assert not conn.tables_ready and "could not be listed" in conn.partners.status.label.text()
     w.connectivity.partners.set_context(ws, [])
     w.connectivity.matrix.set_context(ws, [])
     w.connectivity.matrix.pre_editor.from_ids.setChecked(True)

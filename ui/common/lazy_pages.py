@@ -15,20 +15,18 @@ Code that only looks (which page is current, what a session saves) uses ``built`
 ``built_pages``; :func:`when_built` and :func:`built_page` also take a window without lazy
 pages (a test's fake), whose panels are plain attributes.
 
-A page that reads its first context in a worker (the Connectivity tab lists the cell-type
-tables) is handed over once that worker is done (``settle``, at most SETTLE_MS): a click
-right after the tab opens finds the page as it would be had it been built at start.
+A page is handed over as soon as it is built and wired; nothing here waits for it. A page
+that reads its first context in a worker says so itself: the Connectivity tab keeps its
+actions disabled until its tables are listed and runs a request made meanwhile once they
+are (ui/connectivity/tables_gate.py).
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
-
-
-SETTLE_MS = 2000  # at most this long for a new page's first context; then it goes on alone
 
 
 class Placeholder(QWidget):
@@ -53,19 +51,14 @@ class LazyPages(QObject):
         self._factories: dict[str, Callable[[], QWidget]] = {}
         self._pages: dict[str, QWidget] = {}
         self._hooks: dict[str, list[Callable[[QWidget], None]]] = {}
-        self._settle: dict[str, Callable[[QWidget], object]] = {}
         self._building: set[str] = set()
         tabs.currentChanged.connect(self._shown)
 
-    def add(self, name: str, title: str, factory: Callable[[], QWidget],
-            settle: Callable[[QWidget], object] | None = None) -> int:
+    def add(self, name: str, title: str, factory: Callable[[], QWidget]) -> int:
         """A tab ``title`` whose page ``factory()`` makes (and wires) on first need; it must
-        not ask for its own page. ``settle(page)``: a RequestRunner the new page reads its
-        context with, waited for once the page is in place. Returns the tab's index."""
+        not ask for its own page. Returns the tab's index."""
         self._factories[name] = factory
         self._hooks[name] = []
-        if settle is not None:
-            self._settle[name] = settle
         return self.tabs.addTab(Placeholder(name, title), title)
 
     # ---- looking, without building ------------------------------------------------
@@ -113,8 +106,6 @@ class LazyPages(QObject):
                 self._building.discard(name)
             for hook in self._hooks.pop(name):
                 hook(page)
-            if name in self._settle:  # wired and hooked: let it read its first context
-                wait_until_idle(self._settle.pop(name)(page))
         finally:
             QGuiApplication.restoreOverrideCursor()
         self.pageBuilt.emit(name, page)
@@ -178,25 +169,3 @@ def built_page(window, name: str):
         return pages.built(name)
     return getattr(window, name, None)
 
-
-def wait_until_idle(runner, timeout_ms: int = SETTLE_MS) -> bool:
-    """Let ``runner`` (a RequestRunner) finish its request, at most ``timeout_ms``:
-    events are processed meanwhile, except user input. True if it is idle (its result
-    delivered); after the time-out the request goes on and arrives as usual."""
-    if not runner.busy:
-        return True
-    loop = QEventLoop()
-    timer = QTimer(singleShot=True, interval=timeout_ms)
-    timer.timeout.connect(loop.quit)
-
-    def changed(busy: bool) -> None:
-        if not busy:
-            loop.quit()  # the result's callbacks run before the loop returns
-    runner.busyChanged.connect(changed)
-    timer.start()
-    try:
-        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-    finally:
-        timer.stop()
-        runner.busyChanged.disconnect(changed)
-    return not runner.busy

@@ -37,7 +37,7 @@ def _cell_set(editor) -> dict:
 def _set_cell_set(editor, state: dict) -> None:
     (editor.from_ids if state.get("mode") == "ids" else editor.from_table).setChecked(True)
     if state.get("table"):
-        editor.table_combo.setCurrentText(state["table"])
+        editor.select_table(state["table"])  # kept until the tables are listed
     editor.filters_edit.setPlainText(state.get("filters", ""))
     editor.ids_edit.setPlainText(state.get("ids", ""))
 

@@ -55,6 +55,7 @@ class CellSetEditor(QGroupBox):
         lay.addWidget(self.edits)
         self.from_table.toggled.connect(self._mode_changed)
         self._mode_changed()
+        self._wanted = ""  # a table asked for before the tables were listed (a session)
 
     def _mode_changed(self, *_args) -> None:
         by_table = self.from_table.isChecked()
@@ -63,11 +64,20 @@ class CellSetEditor(QGroupBox):
         self.edits.setCurrentWidget(self.filters_edit if by_table else self.ids_edit)
 
     def set_tables(self, tables: list[str]) -> None:
-        current = self.table_combo.currentText()
+        current = self._wanted or self.table_combo.currentText()
         self.table_combo.clear()
         self.table_combo.addItems(tables)
         if current in tables:
             self.table_combo.setCurrentText(current)
+        self._wanted = ""
+
+    def select_table(self, name: str) -> None:
+        """Pick the cell table ``name``: now if it is listed, else when the tables are."""
+        if self.table_combo.findText(name) >= 0:
+            self.table_combo.setCurrentText(name)
+            self._wanted = ""
+        else:
+            self._wanted = name
 
     def draft(self) -> dict:
         """Keyword arguments of cell_set_spec (minus source/datastack/version).

@@ -1,7 +1,8 @@
 """Connectivity matrix of a pre and a post cell set: image, summary, block matrix, pair synapses.
 
 Fetching and building run in a worker (services.connectivity.matrix_queries.compute_matrix);
-changing the weight only redraws the downsampled image, which is cheap.
+changing the weight only redraws the downsampled image, which is cheap. Show matrix waits
+for the panel's table listing (ui/connectivity/tables_gate.py).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ui.connectivity.cell_set_editor import CellSetEditor
 from ui.connectivity.matrix_exports import MatrixExports
 from ui.connectivity.matrix_image_plot import MAX_IMAGE, MatrixImagePlot, matrix_image
 from ui.connectivity.partners_view import table_view
+from ui.connectivity.tables_gate import TablesGate
 from ui.common.request_status_bar import RequestStatusBar
 from ui.common.result_table_model import ResultTableModel
 from ui.common.table_context_menu import TableContextMenu, rows_frame
@@ -70,10 +72,12 @@ def _compute(ws, pre_draft, post_draft, order, hide, weight="count", cancel=None
     if result.summary is None:
         result.summary = m.summary(len(result.pre.ids), len(result.post.ids))
     result.image = (weight, matrix_image(m, weight))
+    if result.blocks is None and m.row_types is not None and m.col_types is not None and m.nnz:
+        result.blocks = {weight: m.block_matrix(weight)}  # other weights: when chosen
     return result, (pre, post)  # the specs: what an export's provenance says was asked
 
 
-class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget):
+class ConnectivityMatrixView(MatrixExports, TablesGate, PanelStatus, WorkspaceView, QWidget):
     pairActivated = Signal("qint64", "qint64")  # pre root id, post root id
     rowsLinkRequested = Signal(object)  # DataFrame of the clicked pair's synapses
     message = Signal(str)
@@ -132,6 +136,8 @@ class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.block_model = ResultTableModel(self)
         self.block_view = table_view(self.block_model)
+        # Column widths from the rows in view, not all ~150 type pairs (0.05 s a matrix)
+        self.block_view.horizontalHeader().setResizeContentsPrecision(0)
         self.pair_model = ResultTableModel(self)
         self.pair_view = table_view(self.pair_model)
         self.pair_label = QLabel(PAIR_HINT)
@@ -214,6 +220,7 @@ class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget)
         self.export_wide.clicked.connect(lambda: self._ask_export("wide"))
         self.export_fig.clicked.connect(self._ask_figure)
         self.runner.failed.connect(self._failed)
+        self.gate(self.compute_button, self.pre_editor.table_combo, self.post_editor.table_combo)
         self._enable_exports()
 
     # ---- context -------------------------------------------------------------------------
@@ -244,6 +251,7 @@ class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget)
         self.status.show_text(f"{datastack}: choose the cells and press Show matrix."
                               if type_tables else f"{datastack} has no cell-type table: "
                               "paste root ids.")
+        self.open_gate()  # a request made while the tables were listed runs now
 
     @property
     def weight(self) -> str:
@@ -255,8 +263,8 @@ class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget)
 
     # ---- compute -------------------------------------------------------------------------
     def request(self) -> None:
-        if self.source is None:
-            return self._input_error(CavernError("Open a datastack first."))
+        if self.held():  # no datastack, or its tables are being listed (it runs then)
+            return
         try:
             pre = self.pre_editor.draft()
             post = None if self.same_sets.isChecked() else self.post_editor.draft()
@@ -309,8 +317,9 @@ class ConnectivityMatrixView(MatrixExports, PanelStatus, WorkspaceView, QWidget)
         ready = self.result.image  # made in the worker, for the weight chosen then
         image = ready[1] if ready and ready[0] == self.weight else None
         self.plot.set_matrix(m, self.weight, image=image)
-        if self.result.blocks:  # exact, from the pass over the table on disk
-            self.block_model.set_frame(self.result.blocks[self.weight].to_frame())
+        blocks = self.result.blocks or {}  # made in the worker, or by the pass on disk
+        if self.weight in blocks:
+            self.block_model.set_frame(blocks[self.weight].to_frame())
             self.block_view.resizeColumnsToContents()
         elif m.row_types is not None and m.col_types is not None and m.nnz:
             self.block_model.set_frame(m.block_matrix(self.weight).to_frame())

@@ -2,16 +2,17 @@
 
 The fetch (synapses of the cell, then types/depth/proofreading of its partners only) runs
 in a worker through services.connectivity.connectivity_queries; the 'known only' / 'proofread only'
-toggles filter the fetched table in place, so they answer instantly. An export carries its
-provenance (services.connectivity.partners_provenance).
+toggles filter the fetched table in place, so they answer instantly. The partner rows and
+the by-type table export with their provenance (ui/connectivity/partner_exports.py). Until
+the panel has listed the context's tables, Show partners waits (ui/connectivity/tables_gate.py).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox,
-                               QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSizePolicy, QSplitter, QTableView, QTabWidget, QVBoxLayout,
                                QWidget)
 
@@ -19,9 +20,9 @@ from models.errors import CavernError
 from models.ids import parse_id
 from services.connectivity.connectivity_partners import partners_by_type
 from services.connectivity.connectivity_queries import PartnersResult, fetch_partners
-from services.connectivity.partners_provenance import partners_provenance
-from services.results.export import export_frame
 from ui.connectivity.connectivity_plots import PartnerPlots
+from ui.connectivity.partner_exports import PartnerExports
+from ui.connectivity.tables_gate import TablesGate
 from ui.common import styles
 from ui.common.table_context_menu import TableContextMenu
 from ui.common.request_status_bar import RequestStatusBar
@@ -47,7 +48,7 @@ def table_view(model) -> QTableView:
     return view
 
 
-class PartnersView(PanelStatus, WorkspaceView, QWidget):
+class PartnersView(PartnerExports, TablesGate, PanelStatus, WorkspaceView, QWidget):
     inspectCell = Signal("qint64")  # 64-bit root id (Signal(int) would overflow)
     linkRequested = Signal(list)  # root ids: the cell, then the selected partners
     message = Signal(str)
@@ -88,6 +89,9 @@ class PartnersView(PanelStatus, WorkspaceView, QWidget):
         self.group_model = ResultTableModel(self)
         self.group_view = table_view(self.group_model)
         self.group_label = QLabel("Partners by cell type (click a row to select them)")
+        self.group_export_button = QPushButton("Export by type…")
+        self.group_export_button.setToolTip("Write this table (the shown partners grouped by "
+                                            "cell type) to CSV or Parquet")
         self.plots = PartnerPlots()
         self.selection_label = QLabel("No partner selected.")
         self.selection_label.setSizePolicy(QSizePolicy.Policy.Ignored,
@@ -114,7 +118,10 @@ class PartnersView(PanelStatus, WorkspaceView, QWidget):
         group_box = QWidget()
         gl = QVBoxLayout(group_box)
         gl.setContentsMargins(0, 0, 0, 0)
-        gl.addWidget(self.group_label)
+        group_head = QHBoxLayout()
+        group_head.addWidget(self.group_label, 1)
+        group_head.addWidget(self.group_export_button)
+        gl.addLayout(group_head)
         gl.addWidget(self.group_view)
         left.addWidget(group_box)
         left.setSizes([420, 180])
@@ -147,11 +154,15 @@ class PartnersView(PanelStatus, WorkspaceView, QWidget):
                 link=lambda ids: self.linkRequested.emit([self.result.root_id] + list(ids)),
                 export=self._ask_export, message=self.message.emit)
         self.group_view.clicked.connect(self._group_clicked)
+        self.group_menu = TableContextMenu(self.group_view, export=self._ask_group_export,
+                                           message=self.message.emit)
+        self.group_export_button.clicked.connect(self._ask_group_export)
         self.plots.rangePicked.connect(self.select_range)
         self.inspect_button.clicked.connect(self._inspect)
         self.link_button.clicked.connect(self._link)
         self.export_button.clicked.connect(self._ask_export)
         self.runner.failed.connect(self._failed)
+        self.gate(self.show_button, self.type_combo)  # they need the listed tables
         self._selection_changed()
 
     # ---- context ----------------------------------------------------------------------
@@ -176,6 +187,7 @@ class PartnersView(PanelStatus, WorkspaceView, QWidget):
         self.type_combo.clear()
         self.type_combo.addItems(list(type_tables) + [NO_TYPE_TABLE])
         self.status.show_text(f"{datastack}: type a root id to see its partners.")
+        self.open_gate()  # a request made while the tables were listed runs now
 
     @property
     def direction(self) -> str:
@@ -187,8 +199,8 @@ class PartnersView(PanelStatus, WorkspaceView, QWidget):
         self.request()
 
     def request(self) -> None:
-        if self.source is None:
-            return self._input_error(CavernError("Open a datastack first."))
+        if self.held():  # no datastack, or its tables are being listed (it runs then)
+            return
         try:
             root = parse_id(self.root_edit.text(), "root_id", "root id")
         except CavernError as err:
@@ -324,6 +336,7 @@ class PartnersView(PanelStatus, WorkspaceView, QWidget):
         self.inspect_button.setEnabled(has_cell)
         self.link_button.setEnabled(has_cell)
         self.export_button.setEnabled(has_cell)
+        self.group_export_button.setEnabled(self.group_model.rowCount() > 0)
         self.export_button.setText("Export selected…" if ids else "Export partners…")
         self.inspect_button.setText("Inspect selected" if len(ids) == 1 else "Inspect cell")
         self.selection_label.setText(f"{len(ids):,} partners selected." if ids
@@ -342,53 +355,3 @@ class PartnersView(PanelStatus, WorkspaceView, QWidget):
 
     def _link(self) -> None:
         self.linkRequested.emit([self.result.root_id] + self.selected_ids())
-
-    def _ask_export(self) -> None:
-        d = "inputs" if self.direction == "in" else "outputs"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export partners", f"{self.result.root_id}_{d}.csv",
-            "CSV (*.csv);;Parquet (*.parquet)")
-        if path:
-            self.export_partners(path)
-
-    def export_partners(self, path: str) -> None:
-        """Write the selected partners (all shown partners if none is selected), with their
-        provenance (partners_provenance: context, cell, direction, tables, counts, filters)
-        in Parquet metadata or a sidecar."""
-        df = self.partners(self.direction)
-        ids = self.selected_ids()
-        n_shown = len(df)
-        if ids:
-            df = df[df["partner_root_id"].isin(ids)]
-        describe = self._provenance_of(df, n_shown if ids else None)
-
-        def work(cancel=None):
-            return export_frame(df, path, cancel=cancel, provenance=describe())
-        self.status.show_text(f"Exporting {len(df):,} partners…")
-        self.runner.run(work, await_outcome=True,  # a file written is reported as written
-                        on_result=lambda p: self._exported(p, len(df)))
-
-    def _provenance_of(self, df: pd.DataFrame, selected_of: int | None):
-        """A function giving the provenance of the partners ``df`` exported; it reads the
-        workspace (maybe the server), so the worker calls it. What it describes (the
-        result, direction and toggles) is taken now, in the GUI thread."""
-        ws, result, direction = self.ws, self.result, self.direction
-        raw = result.inputs if direction == "in" else result.outputs
-        no_segment = int(raw.loc[raw["partner_root_id"] == 0, "n_synapses"].sum())
-        toggles = {"known_only": self.known_only.isChecked() and self.known_only.isEnabled(),
-                   "proofread_only": (self.proofread_only.isChecked()
-                                      and self.proofread_only.isEnabled())}
-        app = QApplication.applicationVersion()
-
-        def describe() -> dict | None:
-            if ws is None:
-                return None
-            return partners_provenance(ws, result, direction, df, selected_of=selected_of,
-                                       without_no_segment=no_segment, app_version=app,
-                                       **toggles)
-        return describe
-
-    def _exported(self, path, n: int) -> None:
-        text = f"Exported {n:,} partners to {path}."
-        self.status.show_text(text)
-        self.message.emit(text)

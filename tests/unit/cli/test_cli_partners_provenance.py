@@ -56,7 +56,9 @@ def test_grouped_and_filtered_partners_state_it(tmp_path):
     mine = syn[syn.pre_pt_root_id == CELL]
     kept = mine[mine.post_pt_root_id.isin(proof)]
     assert 0 < len(kept) < len(mine)
-    assert prov["export"] == "partners of a cell, grouped" and prov["grouped_by"] == "cell_type"
+    assert prov["export"] == "partners of a cell, grouped by cell type"
+    assert prov["grouped_by"] == "cell_type" and prov["grouping"]["table"] == "partners by cell type"
+    assert prov["grouping"]["cell_type_table"] == "soma_valence"
     assert prov["rows"] == len(frame) and prov["columns"][0] == "cell_type"
     assert prov["counts"]["partners"] == kept.post_pt_root_id.nunique() == frame.n_partners.sum()
     assert prov["counts"]["synapses"] == len(kept) == frame.n_synapses.sum()
