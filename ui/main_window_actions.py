@@ -109,21 +109,26 @@ class WindowActions:
         self.help_browser.show_page(page or self.current_help_page())
 
     def focus_filter(self) -> QWidget | None:
-        """Ctrl+F: the filter field of the current panel (the Results filter, the table
-        list's filter when the Tables dock has focus, the id field of the viewers)."""
+        """Ctrl+F: the filter or id field of the panel the user is in (the table list's
+        filter when the Tables dock has focus, the Results filter, the cell id of the
+        inspector, the field the Connectivity and Figures tabs name by ``find_field()``).
+        Where there is none, the status bar says so. Only the shown tab is looked at, so
+        no page is built. Returns the focused field, or None."""
         focus = QApplication.focusWidget()
+        page = self.tabs.currentWidget()
         if focus is not None and self.browser_dock.isAncestorOf(focus):
             target = self.browser.filter_edit
-        elif self.tabs.currentIndex() == 0:
+        elif page is self.results:
             target = self.results.filter_edit
-        elif self.tabs.currentIndex() == 1:
-            target = self.inspector.id_edit
-        elif self.tabs.currentIndex() == 2:
-            conn = self.connectivity
-            target = (conn.partners.root_edit if conn.tabs.currentIndex() == 0
-                      else conn.matrix.pre_editor.edits.currentWidget())
+        elif page is not None and page is self.pages.built("inspector"):
+            target = page.id_edit
+        elif hasattr(page, "find_field"):
+            target = page.find_field()  # a field, or a sentence saying there is none
         else:
-            return None  # the Figures tab has no filter field
+            target = "Nothing to search here."
+        if isinstance(target, str):
+            self.show_message(target)
+            return None
         target.setFocus()
         if isinstance(target, QLineEdit):
             target.selectAll()

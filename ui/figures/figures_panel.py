@@ -30,3 +30,19 @@ class FiguresPanel(QWidget):
     def set_context(self, ws: Workspace | None) -> None:
         for view in (self.soma_map, self.populations, self.joins):
             view.set_workspace(ws)
+
+    def find_field(self):
+        """Ctrl+F (the main window's Find): the field to type in on the figure shown (a
+        join's filters, first then second; the cell of a population of a cell's partners),
+        else a sentence saying this figure has nothing to search."""
+        view = self.tabs.currentWidget()
+        if view is self.joins:
+            j = self.joins
+            return j.right_filter if j.left_filter.hasFocus() else j.left_filter
+        if view is self.populations:
+            if not self.populations.root_edit.isHidden():
+                return self.populations.root_edit
+            return ("Nothing to search on this figure: choose the population \"a cell's "
+                    "partners\" to type a root id.")
+        return ("Nothing to search on the soma map: pick cells on it with Box select or "
+                "Lasso.")
