@@ -131,6 +131,8 @@ class WindowContext:
             self._clear_results()
         self.contextChanged.emit(self.workspace)
         self.meta_runner.run(lambda cancel: src.tables(ds, v), on_result=self._tables_loaded)
+        # then, apart, what the first query needs (a big local table's footer)
+        self.prepare_runner.run(lambda cancel: src.prepare(ds, v))
 
     def _clear_results(self) -> None:
         """The Results table belongs to the old context: empty it and say why."""
