@@ -124,6 +124,19 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return _atomic_write(path, BYTES, lambda fh, _tmp, _kind: fh.write(data), None)
 
 
+def write_file(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """A file a writer makes by its path (Qt's image, SVG and PDF writers), written as
+    every export is: ``write(tmp)`` fills a hidden temporary file beside ``path`` (its
+    name ends in .tmp: give writers the format, not the suffix), which is synced, then
+    moved over ``path``. ExportError when it fails or writes nothing; an older file of
+    that name stays as it was."""
+    def by_path(_fh, tmp: str, _kind) -> None:
+        write(tmp)
+        if os.path.getsize(tmp) == 0:
+            raise ExportError(f"Nothing was written for '{Path(path).name}'.")
+    return _atomic_write(path, BYTES, by_path, None)
+
+
 def write_sidecar(path: str | os.PathLike, provenance: dict) -> Path:
     """The provenance of an exported file beside it, written atomically."""
     from services.results.provenance import SIDECAR_SUFFIX, encode

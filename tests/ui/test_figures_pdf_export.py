@@ -7,6 +7,8 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
+from models.errors import ExportError
+from services.results import export
 from ui.common import plot_image_menu
 from ui.connectivity.connectivity_plots import PartnerPlots
 from ui.connectivity.matrix_image_plot import MatrixImagePlot
@@ -42,7 +44,7 @@ def _page_mm(data: bytes) -> tuple[float, float]:
 def test_every_plot_exports_a_vector_pdf_180_mm_wide(qtbot, tmp_path, monkeypatch):
     replaced = []
     real = os.replace
-    monkeypatch.setattr(plot_image_menu.os, "replace",
+    monkeypatch.setattr(export.os, "replace",
                         lambda a, b: (replaced.append((a, b)), real(a, b)))
     plots = _plots(qtbot)
     for i, w in enumerate(plots):
@@ -94,9 +96,9 @@ def test_a_failed_pdf_write_leaves_no_half_file(qtbot, tmp_path, monkeypatch):
     old.write_bytes(b"the previous figure")
     monkeypatch.setattr(plot_image_menu, "write_pdf", _half_then_fail)
     assert plots[0].image_menu.export(str(tmp_path / "x.pdf")) is None
-    with pytest.raises(OSError):
+    with pytest.raises(ExportError, match="disk full"):
         export_plot(plots[4], tmp_path / "kept.pdf")
-    with pytest.raises(OSError):
+    with pytest.raises(ExportError, match="disk full"):
         plots[3].export_figure(str(tmp_path / "m.pdf"))
     assert [p.name for p in tmp_path.iterdir()] == ["kept.pdf"]
     assert old.read_bytes() == b"the previous figure"  # not replaced by half a file

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from services.results import export
 from ui.common import plot_image_menu
 from ui.connectivity.connectivity_plots import PartnerPlots
 from ui.connectivity.matrix_image_plot import MatrixImagePlot
@@ -62,7 +63,7 @@ def test_copy_image_puts_the_plot_on_the_clipboard(qtbot):
 def test_export_image_writes_png_or_svg_atomically(qtbot, tmp_path, monkeypatch, suffix):
     replaced = []
     real_replace = os.replace
-    monkeypatch.setattr(plot_image_menu.os, "replace",
+    monkeypatch.setattr(export.os, "replace",  # the one writer of every export
                         lambda a, b: (replaced.append((a, b)), real_replace(a, b)))
     for i, w in enumerate(_plots(qtbot)):
         target = tmp_path / f"plot{i}{suffix}"

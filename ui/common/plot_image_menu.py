@@ -2,21 +2,22 @@
 
 A pyqtgraph plot whose view-box menu is on gets the two actions at the top of that menu
 (its axis and mouse options stay); any other widget (the matrix image, whose view-box menu
-is off) gets a menu of its own. Exports are written atomically: a temporary file beside
-the target, then ``os.replace``, so a failed export never leaves half a file. A PDF is
+is off) gets a menu of its own. Exports are written as every export is (services.results.export.write_file):
+a temporary file beside the target, then ``os.replace``, so a failed export never leaves
+half a file. A PDF is
 vector, :data:`PDF_WIDTH_MM` wide (a double-column figure); every plot's axes are drawn in
 dark text so an exported figure is readable on paper.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QPainter
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from models.errors import CavernError
 
 FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
 SUFFIXES = (".png", ".svg", ".pdf")
@@ -104,30 +105,11 @@ def write_pdf(widget: QWidget, path: str, width_mm: float = PDF_WIDTH_MM) -> Non
         painter.end()
 
 
-def write_atomically(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path``:
-    a failed or empty write leaves neither half a file nor the temporary one."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
-                               dir=str(target.parent))
-    os.close(fd)
-    try:
-        write(tmp)
-        if os.path.getsize(tmp) == 0:
-            raise OSError(f"Nothing was written for '{target.name}'.")
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return target
-
-
 def export_image(widget: QWidget, path: str) -> str:
     """Write ``widget`` to ``path`` (.svg: SVG, .pdf: PDF, anything else: PNG; a path
-    without a suffix gets .png). Atomic (:func:`write_atomically`). Raises OSError."""
+    without a suffix gets .png). Atomic (services.results.export.write_file); raises
+    ExportError."""
+    from services.results.export import write_file
     target = Path(path)
     if target.suffix.lower() not in SUFFIXES:
         target = target.with_name(target.name + ".png")
@@ -140,7 +122,7 @@ def export_image(widget: QWidget, path: str) -> str:
             write_pdf(widget, tmp)
         elif not widget_image(widget).save(tmp, "PNG"):
             raise OSError(f"Could not write a PNG image to {target}")
-    return str(write_atomically(target, write))
+    return str(write_file(target, write))
 
 
 def darken_text(widget: QWidget) -> None:
@@ -205,7 +187,7 @@ class PlotImageMenu:
                          ".pdf" if chosen.startswith("PDF") else ".png")
         try:
             written = export_image(self.widget, path)
-        except OSError as exc:
+        except (CavernError, RuntimeError) as exc:
             self.message(f"Could not export the image: {exc}")
             return None
         self.message(f"Image saved to {written}.")

@@ -74,7 +74,7 @@ class MatrixExports:
     def export_figure(self, path: str) -> None:
         try:
             self.plot.export_figure(path)
-        except (OSError, RuntimeError, ValueError) as exc:
+        except (ExportError, RuntimeError, ValueError) as exc:
             return self._input_error(ExportError(f"Could not write the figure '{path}': {exc}"))
         self._exported(path, "figure")
 

@@ -209,7 +209,8 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
     def export_figure(self, path: str) -> None:
         """PNG (twice the on-screen size), SVG or PDF (vector, 180 mm wide) of the plot with
         its colour bar, written atomically (a failed export leaves no half file)."""
-        from ui.common.plot_image_menu import write_atomically, write_pdf, write_scene_svg
+        from services.results.export import write_file
+        from ui.common.plot_image_menu import write_pdf, write_scene_svg
         kind = str(path).lower().rsplit(".", 1)[-1]
 
         def write(tmp: str) -> None:
@@ -221,5 +222,6 @@ class MatrixImagePlot(pg.GraphicsLayoutWidget):
                 import pyqtgraph.exporters as ex
                 exporter = ex.ImageExporter(self.scene())
                 exporter.parameters()["width"] = max(int(self.width() * 2), 800)
-                exporter.export(tmp)
-        write_atomically(path, write)
+                if not exporter.export(toBytes=True).save(tmp, "PNG"):  # temp: .tmp
+                    raise OSError(f"Could not write a PNG image to {path}")
+        write_file(path, write)

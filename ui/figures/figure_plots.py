@@ -50,8 +50,9 @@ def add_legend(plot: pg.PlotWidget) -> pg.LegendItem:
 def export_plot(widget, path: str | os.PathLike, width: int = 1600) -> Path:
     """PNG (``width`` px wide, publication size), SVG or PDF (vector, 180 mm wide) of
     ``widget``'s scene, written to a temporary file beside ``path`` and moved over it: a
-    failed export leaves no half file."""
-    from ui.common.plot_image_menu import write_atomically, write_pdf, write_scene_svg
+    failed export leaves no half file (ExportError)."""
+    from services.results.export import write_file
+    from ui.common.plot_image_menu import write_pdf, write_scene_svg
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".png", ".svg", ".pdf"):
@@ -66,10 +67,11 @@ def export_plot(widget, path: str | os.PathLike, width: int = 1600) -> Path:
             item = widget.getPlotItem() if hasattr(widget, "getPlotItem") else scene
             exporter = ex.ImageExporter(item)
             exporter.parameters()["width"] = int(width)
-            exporter.export(tmp)
+            if not exporter.export(toBytes=True).save(tmp, "PNG"):  # the temp ends in .tmp
+                raise OSError(f"Could not write a PNG image to {target}")
         else:
             write_scene_svg(scene, tmp, "Cavern figure")
-    return write_atomically(target, write)
+    return write_file(target, write)
 
 
 def bar_histogram(plot: pg.PlotWidget, x, heights, colour: str, name: str | None = None,

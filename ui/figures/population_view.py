@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from models.errors import InvalidInputError
+from models.errors import CavernError, InvalidInputError
 from services.connectivity import populations as pop
 from services.connectivity.partner_population import partner_population
 from services.connectivity.population_queries import set_connections, table_connections
@@ -361,7 +361,7 @@ class PopulationView(QWidget):
                 for ext in ("png", "svg", "pdf"):
                     written.append(str(export_plot(plot, f"{folder}/{name}.{ext}")))
             self._say(f"Wrote {len(written)} files to {folder}.")
-        except (OSError, ValueError) as exc:
+        except (CavernError, RuntimeError, ValueError) as exc:
             self._say(f"Could not export: {exc}", True)
         return written
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from models.errors import CavernError
 from services.connectivity.soma_positions import soma_map
 from services.workspace import Workspace
 from ui.common.styles import ERROR_STYLE, MUTED_STYLE
@@ -192,7 +193,7 @@ class SomaMapView(QWidget):
             for which in ("top", "coronal"):
                 self.export(f"{stem}_{which}.{ext}" if dot else f"{path}_{which}.png", which)
             self._say(f"Wrote {stem}_top.{ext} and {stem}_coronal.{ext}.")
-        except (OSError, ValueError) as exc:
+        except (CavernError, RuntimeError, ValueError) as exc:
             self._say(f"Could not export: {exc}", True)
 
     def _failed(self, err) -> None:
