@@ -1,6 +1,6 @@
 """The tutorial matrix end to end through the Connectivity panel, as a user waits for it.
 
-    QT_QPA_PLATFORM=offscreen python -m tests.bench.bench_matrix_panel [--runs 5]
+    QT_QPA_PLATFORM=offscreen python3 tests/bench/bench_matrix_panel.py [--runs 5]
 
 A local datastack in $CAVERN_BENCH_DIR/tutorial_stack (default /tmp/cavern_bench; built
 once from tests/bench/synthetic.py, never committed): the tutorial-sized synapse table
@@ -19,9 +19,11 @@ import json
 import os
 import statistics
 import time
+import sys
 from pathlib import Path
 
-from tests.bench.bench_scale import reset_peak, rss
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a file or with -m
+from tests.bench.bench_scale import reset_peak, rss  # noqa: E402
 
 DIR = Path(os.environ.get("CAVERN_BENCH_DIR", "/tmp/cavern_bench"))
 STACK = DIR / "tutorial_stack"

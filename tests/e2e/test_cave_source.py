@@ -222,9 +222,10 @@ def test_malformed_versions_and_503_retries(src, cave_server):
 
 
 def test_time_out_and_refused_connection(cave_server, make_cave_server):
-    s = CaveSource(cave_server.url, GOOD_TOKEN, timeout=(2, 0.3), max_retries=0)
+    # a read time-out the probe of table_info meets on a busy machine, 3x under the fault's
+    s = CaveSource(cave_server.url, GOOD_TOKEN, timeout=(2, 1.0), max_retries=0)
     s.table_info(PINKY, "synapses")
-    cave_server.set_fault(r"/table/synapses/query", "slow", delay=1.5)
+    cave_server.set_fault(r"/table/synapses/query", "slow", delay=3.0)
     with pytest.raises(NetworkError, match="did not answer in time"):
         s.query(QuerySpec("synapses", PINKY))
     gone = make_cave_server()
