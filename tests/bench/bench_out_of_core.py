@@ -1,6 +1,6 @@
 """Out-of-core results: a local table bigger than the memory budget, kept in DuckDB.
 
-    python -m tests.bench.bench_out_of_core [--rows 2000000,50000000] [--runs 3] [--browse-only]
+    python3 tests/bench/bench_out_of_core.py [--rows 2000000,50000000] [--runs 3] [--browse-only]
 
 Per size: open into the result model (query -> DiskRows -> the first screen of cells),
 a far page while scrolling, sort by a column in DuckDB, a quick filter in DuckDB, and
@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import sys
 import time
 from pathlib import Path
 
-from tests.bench.bench_scale import reset_peak, rss
-from tests.bench.synthetic import write_synapse_parquet
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a file or with -m
+from tests.bench.bench_scale import reset_peak, rss  # noqa: E402
+from tests.bench.synthetic import write_synapse_parquet  # noqa: E402
 
 DIR = Path(os.environ.get("CAVERN_BENCH_DIR", "/tmp/cavern_bench"))
 SCREEN_ROWS = 40
