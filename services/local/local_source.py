@@ -219,6 +219,7 @@ class LocalSource(DataSource):
                 total = int(cur.execute(f"SELECT count(*) FROM {reader}{where}",
                                         params).fetchone()[0])
         if spec.desired_resolution:
+            from services.results.positions import rescale_positions
             frame = rescale_positions(frame, info, spec.desired_resolution)
         spec = spec.with_(datastack=datastack, version=version)
         return QueryResult(spec, frame, time.perf_counter() - t0, total_rows=total,
@@ -372,32 +373,4 @@ def fetch_frame(cur, sql: str, params):
     from services.results.positions import frame_from_arrow  # pandas: not at start-up
     frame = frame_from_arrow(cur.sql(sql, params=params or None).to_arrow_table())
     release_freed_memory(len(frame))  # DuckDB's scan buffers, freed but still mapped
-    return frame
-
-
-def rescale_positions(frame, info: TableInfo, desired):
-    """Position columns converted from the table's voxels to ``desired`` (nm per unit),
-    as CAVE's materialization service does for ``desired_resolution``."""
-    import numpy as np
-    from services.results.positions import (compact_positions, is_position_series,
-                                            series_xyz, xyz_series)
-    scale = np.asarray(info.voxel_resolution, float) / np.asarray(desired, float)
-    for col in info.position_columns:
-        if col in frame and len(frame):
-            c = info.column(col)
-            factor = scale if (c is None or c.units in ("", "vx")) else 1.0 / np.asarray(desired, float)
-            series = frame[col]
-            if not is_position_series(series):
-                series = compact_positions(frame[[col]])[col]
-            if is_position_series(series):  # one vectorised multiply over (n, 3)
-                xyz, valid = series_xyz(series)
-                frame[col] = xyz_series(xyz.astype(float) * factor, valid, index=frame.index)
-                continue
-            values = frame[col].to_numpy()
-            ok = np.array([v is not None and len(v) == 3 for v in values])
-            out = np.empty(len(values), dtype=object)
-            if ok.any():
-                xyz = np.vstack(values[ok]).astype(float) * factor
-                out[np.flatnonzero(ok)] = list(xyz)
-            frame[col] = out
     return frame

@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 if TYPE_CHECKING:  # imported where a Series is made or read: not at start-up
     import pandas as pd
 
+    from models.datastack import TableInfo
+
 
 def is_list_type(t: pa.DataType) -> bool:
     return (pa.types.is_list(t) or pa.types.is_large_list(t)
@@ -158,3 +160,29 @@ def positions_text(series: pd.Series) -> np.ndarray:
     if not valid.all():
         out[~valid] = None
     return out
+
+
+def rescale_positions(frame, info: "TableInfo", desired):
+    """Position columns converted from the table's voxels to ``desired`` (nm per unit),
+    as CAVE's materialization service does for ``desired_resolution`` (a local table
+    asked for another resolution)."""
+    scale = np.asarray(info.voxel_resolution, float) / np.asarray(desired, float)
+    for col in info.position_columns:
+        if col in frame and len(frame):
+            c = info.column(col)
+            factor = scale if (c is None or c.units in ("", "vx")) else 1.0 / np.asarray(desired, float)
+            series = frame[col]
+            if not is_position_series(series):
+                series = compact_positions(frame[[col]])[col]
+            if is_position_series(series):  # one vectorised multiply over (n, 3)
+                xyz, valid = series_xyz(series)
+                frame[col] = xyz_series(xyz.astype(float) * factor, valid, index=frame.index)
+                continue
+            values = frame[col].to_numpy()
+            ok = np.array([v is not None and len(v) == 3 for v in values])
+            out = np.empty(len(values), dtype=object)
+            if ok.any():
+                xyz = np.vstack(values[ok]).astype(float) * factor
+                out[np.flatnonzero(ok)] = list(xyz)
+            frame[col] = out
+    return frame
