@@ -22,7 +22,6 @@ from models.query_spec import QueryResult, QuerySpec
 from services.source import CancelToken, DataSource
 from services.local.local_manifest import LocalDatastack, TableFile, open_datastack
 from services.local.local_sql import (build_where, col_ref, explain_error, filtered_reader,
-                                      register_id_tables,
                                       prepare_cursor, quote_ident, reader_sql)
 
 
@@ -169,9 +168,8 @@ class LocalSource(DataSource):
         self._usable(tf, table)
         info = self._complete_info(tf)
         where, params, ids = build_where(filters, info, tf)
-        cur = prepare_cursor(self._cursor(), tf)
+        cur = prepare_cursor(self._cursor(), tf, ids)
         try:
-            register_id_tables(cur, ids)
             reader = filtered_reader(cur, tf, filters)
             return int(cur.execute(f"SELECT count(*) FROM {reader}{where}", params).fetchone()[0])
         except duckdb.Error as exc:
@@ -207,8 +205,7 @@ class LocalSource(DataSource):
                                    notes=[f"{len(disk):,} rows: more than fit in memory, so "
                                           "the result stays on disk"])
         t0 = time.perf_counter()
-        with self._duck(tf, cancel, f"Query on '{spec.table}' failed") as cur:
-            register_id_tables(cur, ids)
+        with self._duck(tf, cancel, f"Query on '{spec.table}' failed", ids) as cur:
             reader = filtered_reader(cur, tf, spec.filters)  # a cell's few row groups
             cancel and cancel.raise_if_cancelled()
             frame = fetch_frame(cur, f"SELECT {cols} FROM {reader}{where}{limit}", params)
@@ -259,11 +256,8 @@ class LocalSource(DataSource):
             sql = f"SELECT file_row_number, {cols} FROM {reader}"
         else:
             sql = f"SELECT {cols} FROM {reader_sql(tf)}{where}{limit}"
-        prepare = None
-        if tf.fmt == "feather" or ids:
-            def prepare(cur):
-                prepare_cursor(cur, tf)
-                register_id_tables(cur, ids)
+        prepare = (lambda cur: prepare_cursor(cur, tf, ids)) if tf.fmt == "feather" or ids \
+            else None
         result = disk_result.DiskResult(sql, params, cancel=cancel, prepare=prepare,
                                         row_number="file_row_number" if plain else None)
         result.elapsed_s = time.perf_counter() - t0
@@ -293,8 +287,7 @@ class LocalSource(DataSource):
         sql = (f"SELECT {col_ref(tf, pre)} AS pre_pt_root_id, {col_ref(tf, post)} AS post_pt_root_id, "
                f"count(*) AS n_synapses, {s_sum} AS size_sum, {s_mean} AS size_mean "
                f"FROM {reader_sql(tf)}{where} GROUP BY 1, 2 ORDER BY 1, 2")
-        with self._duck(tf, cancel, f"Aggregating '{table}' failed") as cur:
-            register_id_tables(cur, ids)
+        with self._duck(tf, cancel, f"Aggregating '{table}' failed", ids) as cur:
             frame = cur.sql(sql, params=params or None).to_arrow_table().to_pandas()
         frame["n_synapses"] = frame["n_synapses"].astype("int64")
         return frame
@@ -339,9 +332,10 @@ class LocalSource(DataSource):
             return self._con.cursor()
 
     @contextmanager
-    def _duck(self, tf, cancel: CancelToken | None, failed: str):
-        """A prepared cursor that Cancel interrupts; DuckDB errors leave as typed ones."""
-        cur = prepare_cursor(self._cursor(), tf)
+    def _duck(self, tf, cancel: CancelToken | None, failed: str, id_tables=None):
+        """A prepared cursor (prepare_cursor) that Cancel interrupts; DuckDB errors leave
+        as typed ones."""
+        cur = prepare_cursor(self._cursor(), tf, id_tables)
         if cancel is not None:
             cancel.on_cancel(cur.interrupt)
         try:
