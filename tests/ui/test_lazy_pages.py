@@ -101,7 +101,7 @@ def test_a_late_panel_is_wired_to_the_window(qtbot, ini_settings, sample_source)
     assert "from the connectivity panel" in w.statusBar().currentMessage()
     # the selection links exist from the start and attach when the views are built
     links = w.selection_links
-    assert len(links) == 3 and links[1].partners is conn.partners and links[2].matrix is conn.matrix
+    assert len(links) == 3 and links[1].view is conn.partners and links[2].view is conn.matrix
 
 
 def test_the_docks_still_follow_the_tabs(qtbot, ini_settings, sample_source):

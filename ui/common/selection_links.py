@@ -88,48 +88,46 @@ class ResultTableLink(_Link):
         _select_view_rows(self.panel.view, rows)
 
 
-class PartnerTablesLink(_Link):
-    """The partner tables: selected partners -> selection; selected cells -> partner rows."""
+class _ViewLink(_Link):
+    """A link made before its view exists and ``attach``-ed to it once it is built; until
+    then it shows nothing."""
 
-    def __init__(self, partners_view, selection):
+    def __init__(self, selection):
         super().__init__(selection)
-        self.partners = None
-        if partners_view is not None:
-            self.attach(partners_view)
+        self.view = None
 
     @property
     def attached(self) -> bool:
-        return self.partners is not None
+        return self.view is not None
 
-    def attach(self, partners_view) -> None:
-        self.partners = partners_view
-        for view in partners_view.views.values():
-            view.selectionModel().selectionChanged.connect(
-                lambda *_: self.publish(self.partners.selected_ids()))
+    def attach(self, view) -> None:
+        self.view = view
+        self._connect(view)
+
+    def _connect(self, view) -> None:
+        raise NotImplementedError
+
+
+class PartnerTablesLink(_ViewLink):
+    """The partner tables: selected partners -> selection; selected cells -> partner rows."""
+
+    def _connect(self, partners_view) -> None:
+        for table in partners_view.views.values():
+            table.selectionModel().selectionChanged.connect(
+                lambda *_: self.publish(partners_view.selected_ids()))
 
     def show(self, ids) -> None:
-        p = self.partners
-        for d, view in p.views.items():
+        p = self.view
+        for d, table in p.views.items():
             hit = np.flatnonzero(np.isin(p._view_ids(d), np.fromiter(ids, np.int64, len(ids))))
-            _select_view_rows(view, hit)
+            _select_view_rows(table, hit)
 
 
-class MatrixLink(_Link):
+class MatrixLink(_ViewLink):
     """The matrix: selected cells' rows and columns are highlighted; a clicked pair
     selects both of its cells."""
 
-    def __init__(self, matrix_view, selection):
-        super().__init__(selection)
-        self.matrix = None
-        if matrix_view is not None:
-            self.attach(matrix_view)
-
-    @property
-    def attached(self) -> bool:
-        return self.matrix is not None
-
-    def attach(self, matrix_view) -> None:
-        self.matrix = matrix_view
+    def _connect(self, matrix_view) -> None:
         matrix_view.pairActivated.connect(self._pair)
         matrix_view.runner.succeeded.connect(lambda *_: self.show(self.selection.ids()))
 
@@ -138,4 +136,4 @@ class MatrixLink(_Link):
         self.show({int(pre), int(post)})
 
     def show(self, ids) -> None:
-        self.matrix.plot.highlight_cells(np.fromiter(ids, np.int64, len(ids)))
+        self.view.plot.highlight_cells(np.fromiter(ids, np.int64, len(ids)))

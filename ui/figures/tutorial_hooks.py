@@ -61,7 +61,7 @@ def install_tutorial_links(window):
     from ui.common.selection_links import MatrixLink, PartnerTablesLink, ResultTableLink
     window.results.codeRequested.connect(lambda result: copy_result_code(window, result))
     sel = window.cell_selection = CellSelection(window)
-    partners, matrix = PartnerTablesLink(None, sel), MatrixLink(None, sel)  # attached below
+    partners, matrix = PartnerTablesLink(sel), MatrixLink(sel)  # attached below
     window.selection_links = [ResultTableLink(window.results, sel), partners, matrix]
     when_built(window, "connectivity", lambda conn: (partners.attach(conn.partners),
                                                       matrix.attach(conn.matrix)))
